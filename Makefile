@@ -1,0 +1,61 @@
+# Every target creates .venv/ from requirements.txt (pinned name==version) when it is missing
+# or older than the pins, so a fresh clone needs nothing but Python 3.11.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+
+.PHONY: help install lint format test test-fast demo run ui bench sandbox clean
+
+help:
+	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
+	@echo "make test   - lint (ruff, sqlfluff) and the whole test suite"
+	@echo "make run    - run the nightly job once against the configured ORDWAY_* and warehouse"
+	@echo "make ui     - dagster dev with this workspace"
+	@echo "make bench  - the performance benchmark (see README)"
+	@echo "make sandbox - serve a generated tenant on 127.0.0.1:8765 until Ctrl-C"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing pinned dependencies into $(VENV)/ (first run: a few minutes)..."
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m scripts.dbt_prepare
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests analyses --processes 2
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
+
+demo: $(STAMP)
+	$(BIN)/python -m scripts.demo
+
+run: $(STAMP)
+	$(BIN)/python -m scripts.run_nightly
+
+ui: $(STAMP)
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+sandbox: $(STAMP)
+	$(BIN)/python -m pipelines.ordway_sandbox serve --port 8765 --customers 200 --seed 42
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -1,0 +1,81 @@
+{#- One row per recurring billing schedule line per month whose snapshot date (month-end, or the
+    as-of date in the as-of month) the line covers. MRR = unit_price * quantity / months per
+    billing period (gross: list_price), in reporting currency at the subscription's exchange
+    rate (constant rate). Credit lines have negative quantity and subtract. Subscriptions in
+    var mrr_excluded_subscription_statuses (Draft) never count. -#}
+with subscriptions as (
+
+    select * from {{ ref('stg_ordway__subscriptions') }}
+    where subscription_status not in {{ sql_string_list(var('mrr_excluded_subscription_statuses')) }}
+
+),
+
+schedules as (
+
+    select
+        billing_schedules.billing_schedule_id,
+        billing_schedules.customer_id,
+        billing_schedules.subscription_id,
+        billing_schedules.subscription_line_id,
+        subscription_lines.billing_period,
+        {{ months_per_billing_period('subscription_lines.billing_period') }} as months_per_billing_period,
+        coalesce(
+            subscriptions.exchange_rate,
+            case when subscriptions.currency = {{ reporting_currency() }} then 1 end
+        ) as exchange_rate
+    from {{ ref('stg_ordway__billing_schedules') }} as billing_schedules
+    inner join subscriptions
+        on billing_schedules.subscription_id = subscriptions.subscription_id
+    inner join {{ ref('stg_ordway__subscription_lines') }} as subscription_lines
+        on
+            billing_schedules.subscription_id = subscription_lines.subscription_id
+            and billing_schedules.subscription_line_id = subscription_lines.subscription_line_id
+    where lower(billing_schedules.charge_type) = 'recurring'
+
+),
+
+lines as (
+
+    select
+        schedules.billing_schedule_id,
+        schedule_lines.list_index,
+        schedules.customer_id,
+        schedules.subscription_id,
+        schedules.subscription_line_id,
+        schedules.months_per_billing_period,
+        schedules.exchange_rate,
+        schedule_lines.start_date,
+        schedule_lines.end_date,
+        schedule_lines.unit_price,
+        schedule_lines.list_price,
+        schedule_lines.quantity
+    from {{ ref('stg_ordway__billing_schedule_lines') }} as schedule_lines
+    inner join schedules on schedule_lines.billing_schedule_id = schedules.billing_schedule_id
+
+),
+
+months as (
+
+    select * from {{ ref('int_months') }}
+    where is_reported
+
+)
+
+select
+    months.month,
+    lines.customer_id,
+    lines.billing_schedule_id,
+    lines.list_index,
+    lines.subscription_id,
+    lines.subscription_line_id,
+    lines.months_per_billing_period,
+    lines.exchange_rate,
+    {{ decimal_divide('lines.unit_price * lines.quantity * lines.exchange_rate', 'lines.months_per_billing_period') }}
+        as mrr,
+    {{ decimal_divide('coalesce(lines.list_price, lines.unit_price) * lines.quantity * lines.exchange_rate', 'lines.months_per_billing_period') }}
+        as gross_mrr
+from lines
+inner join months
+    on
+        months.snapshot_date >= lines.start_date
+        and months.snapshot_date <= coalesce(lines.end_date, months.snapshot_date)

@@ -1,0 +1,1 @@
+"""Extraction code: the Ordway dlt source and the local Ordway sandbox."""

@@ -1,0 +1,353 @@
+"""HTTP client for the Ordway list endpoints: auth headers, page-number paging, retries with
+backoff, a shared requests-per-second limiter and error wrapping.
+
+Errors never contain header values or query strings; they name the resource, the URL path, the
+page, the HTTP status and a short excerpt of the response body (with any credential value that
+the server might echo masked out).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+from pipelines.ordway.settings import OrdwaySettings
+
+logger = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 200
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+
+
+class OrdwayError(Exception):
+    """Base class for every error raised by the Ordway source."""
+
+
+@dataclass
+class _Where:
+    resource: str
+    path: str
+    page: int | None
+
+
+class OrdwayAPIError(OrdwayError):
+    """A request failed for good: names resource, path, page, status and a body excerpt."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str,
+        path: str,
+        page: int | None,
+        status: int | None = None,
+        excerpt: str = "",
+    ) -> None:
+        self.resource = resource
+        self.path = path
+        self.page = page
+        self.status = status
+        self.excerpt = excerpt
+        where = f"resource={resource} path={path}"
+        if page is not None:
+            where += f" page={page}"
+        if status is not None:
+            where += f" status={status}"
+        text = f"Ordway API error ({where}): {message}"
+        if excerpt:
+            text += f" | body: {excerpt}"
+        super().__init__(text)
+
+
+class RetryableAPIError(OrdwayAPIError):
+    """A failure worth retrying (429, 5xx, timeout, transport error, malformed body)."""
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_after = retry_after
+
+
+class RateLimiter:
+    """Thread-safe limiter spacing requests at least 1/rps seconds apart (0 = unlimited).
+
+    One instance is shared by every resource of a run, so parallel resources together stay
+    under the limit.
+    """
+
+    def __init__(self, rps: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rps if rps > 0 else 0.0
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def acquire(self) -> None:
+        if self.interval == 0.0:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        delay = slot - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Parses Retry-After (delta seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class OrdwayClient:
+    """Synchronous client owning one `httpx.Client` with the four Ordway auth headers.
+
+    `fetch_page` GETs one page with retries; `iter_pages` pages until an empty page.
+    """
+
+    def __init__(
+        self,
+        settings: OrdwaySettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.limiter = limiter or RateLimiter(settings.max_rps)
+        self._sleep = sleep
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._base_path = urlsplit(settings.base_url).path.rstrip("/")
+        self._secrets = tuple(s for s in settings.secrets() if s)
+        self._http = httpx.Client(
+            base_url=settings.base_url.rstrip("/") + "/",
+            headers={
+                "X-API-KEY": settings.api_key,
+                "X-User-Company": settings.company,
+                "X-User-Email": settings.user_email,
+                "X-User-Token": settings.user_token,
+                "Accept": "application/json",
+            },
+            timeout=settings.timeout_seconds,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    # ---- lifecycle ----
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OrdwayClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- helpers ----
+    def _mask(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _excerpt(self, response: httpx.Response) -> str:
+        try:
+            text = response.text
+        except Exception:  # undecodable body
+            return "<undecodable body>"
+        text = " ".join(text.split())
+        return self._mask(text[:EXCERPT_CHARS])
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with full jitter; a capped Retry-After wins when present."""
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RetryableAPIError) and exc.retry_after is not None:
+            return min(exc.retry_after, self.settings.max_retry_after_seconds)
+        ceiling = min(self._backoff_max, self._backoff_base * 2 ** (state.attempt_number - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.warning("retrying after attempt %d (%.2fs): %s", state.attempt_number, wait, exc)
+
+    # ---- requests ----
+    def _get_once(self, where: _Where, params: Mapping[str, Any]) -> Any:
+        self.limiter.acquire()
+        path = where.path.lstrip("/")
+        full_path = f"{self._base_path}/{path}"
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            raise RetryableAPIError(
+                f"timeout after {self.settings.timeout_seconds:g}s ({type(exc).__name__})",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+            ) from None
+        except httpx.TransportError as exc:
+            raise RetryableAPIError(
+                f"transport error ({type(exc).__name__})",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+            ) from None
+
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            raise RetryableAPIError(
+                "rate limited" if status == 429 else "server error",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+                status=status,
+                excerpt=self._excerpt(response),
+                retry_after=_retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if status >= 400 or status < 200 or status >= 300:
+            hint = {
+                401: "authentication failed (check ORDWAY_API_KEY, ORDWAY_COMPANY,"
+                " ORDWAY_USER_EMAIL, ORDWAY_USER_TOKEN)",
+                403: "forbidden",
+                404: "not found",
+                422: "request rejected",
+            }.get(status, "unexpected status")
+            raise OrdwayAPIError(
+                hint,
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+                status=status,
+                excerpt=self._excerpt(response),
+            )
+        if not response.content.strip():
+            raise RetryableAPIError(
+                "empty response body",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+                status=status,
+            )
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise RetryableAPIError(
+                "malformed JSON body",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+                status=status,
+                excerpt=self._excerpt(response),
+            ) from None
+
+    def get_json(
+        self, resource: str, path: str, params: Mapping[str, Any], page: int | None = None
+    ) -> Any:
+        """GETs `path` (relative to the base URL) with retries; returns the decoded JSON."""
+        where = _Where(resource, path, page)
+        retrying = Retrying(
+            retry=retry_if_exception_type(RetryableAPIError),
+            stop=stop_after_attempt(self.settings.max_retries + 1),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        return retrying(self._get_once, where, params)
+
+    def fetch_page(
+        self,
+        resource: str,
+        path: str,
+        params: Mapping[str, Any],
+        page: int,
+        size: int,
+        wrapper_key: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One page of a list endpoint as a list of records.
+
+        Accepts a bare array, or a dict wrapping the list under `wrapper_key`
+        (`{"usages": [...], "total": N}`). Anything else is an error.
+        """
+        body = self.get_json(resource, path, {**params, "page": page, "size": size}, page)
+        if isinstance(body, dict) and wrapper_key and isinstance(body.get(wrapper_key), list):
+            body = body[wrapper_key]
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            kind = type(body).__name__
+            raise OrdwayAPIError(
+                f"expected a JSON array of objects, got {kind}",
+                resource=resource,
+                path=f"{self._base_path}{path}",
+                page=page,
+            )
+        return body
+
+    def iter_pages(
+        self,
+        resource: str,
+        path: str,
+        params: Mapping[str, Any],
+        size: int,
+        wrapper_key: str | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yields non-empty pages from page 1 until the API returns an empty page.
+
+        A short page is not treated as the end (ordway-api.md §4). Stops with an error after
+        `max_pages` pages or when a page repeats the previous one exactly (endless paging).
+        """
+        previous: list[dict[str, Any]] | None = None
+        rows = 0
+        page = 1
+        while True:
+            if page > self.settings.max_pages:
+                raise OrdwayAPIError(
+                    f"more than ORDWAY_MAX_PAGES={self.settings.max_pages} pages; "
+                    "the API may be paging endlessly",
+                    resource=resource,
+                    path=f"{self._base_path}{path}",
+                    page=page,
+                )
+            records = self.fetch_page(resource, path, params, page, size, wrapper_key)
+            if not records:
+                logger.info("%s: done, %d pages, %d rows", resource, page - 1, rows)
+                return
+            if previous is not None and records == previous:
+                raise OrdwayAPIError(
+                    f"page {page} repeats page {page - 1} exactly; the API is ignoring the "
+                    "page parameter (endless paging)",
+                    resource=resource,
+                    path=f"{self._base_path}{path}",
+                    page=page,
+                )
+            rows += len(records)
+            logger.debug("%s: page %d, %d rows (total %d)", resource, page, len(records), rows)
+            yield records
+            previous = records
+            page += 1

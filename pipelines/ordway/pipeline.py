@@ -1,0 +1,205 @@
+"""Pipeline and destination factory, and `run_extract`, the one entry point that loads Ordway
+into the warehouse (used by the CLI, Dagster, the demo and the tests).
+
+Failure semantics (verified by tests/source):
+
+- dlt commits the pipeline state (the cursors) together with the load package at the end of a
+  complete extraction. An extraction that fails (HTTP error, type error, process killed) leaves
+  neither a package nor new cursors: the warehouse and the cursors stay as they were.
+- A package that was extracted but not (fully) loaded, e.g. because the process died during
+  normalize/load, is pending. `run_extract` first loads pending packages, then extracts anew.
+  Merges are idempotent, so loading a package twice cannot duplicate a record.
+- If the local dlt working directory is lost, dlt restores state and schema from the warehouse
+  (`_dlt_pipeline_state`) on the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import httpx
+from dlt.common.destination import Destination
+from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from pipelines.ordway.client import OrdwayClient, OrdwayError
+from pipelines.ordway.settings import (
+    COLLECTIONS,
+    DATASET_NAME,
+    DELETIONS_TABLE,
+    PIPELINE_NAME,
+    ConfigError,
+    Mode,
+    OrdwaySettings,
+)
+from pipelines.ordway.source import WarehouseSnapshot, default_resources, ordway_source
+
+logger = logging.getLogger(__name__)
+
+#: Full-refresh tables are replaced through a staging table in one transaction, so readers
+#: never see an empty table.
+REPLACE_STRATEGY = "insert-from-staging"
+
+
+def make_destination(settings: OrdwaySettings) -> Destination[Any, Any]:
+    """The one place where the warehouse is chosen (WAREHOUSE=duckdb | snowflake)."""
+    if settings.warehouse == "duckdb":
+        path = ensure_duckdb_path(settings.duckdb_path)
+        return dlt.destinations.duckdb(credentials=str(path), replace_strategy=REPLACE_STRATEGY)
+    if settings.warehouse == "snowflake":
+        # Credentials come from dlt's own configuration (DESTINATION__SNOWFLAKE__CREDENTIALS__*
+        # or .dlt/secrets.toml); wiring them to project variables is a later issue.
+        return dlt.destinations.snowflake(replace_strategy=REPLACE_STRATEGY)
+    raise ConfigError(f"WAREHOUSE={settings.warehouse!r} must be 'duckdb' or 'snowflake'")
+
+
+def ensure_duckdb_path(path: Path) -> Path:
+    """Creates the parent directory and checks it is writable before any extraction."""
+    path = path.expanduser().resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"DUCKDB_PATH={path}: cannot create directory {path.parent} ({exc.strerror})"
+        ) from None
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK) or (path.exists() and not path.is_file()):
+        raise ConfigError(f"DUCKDB_PATH={path} is not writable")
+    return path
+
+
+def make_pipeline(settings: OrdwaySettings) -> dlt.Pipeline:
+    """Pipeline `ordway` into dataset `ordway_raw`, working dir DLT_PIPELINES_DIR."""
+    destination = make_destination(settings)
+    pipelines_dir = settings.pipelines_dir.expanduser().resolve()
+    try:
+        pipelines_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"DLT_PIPELINES_DIR={pipelines_dir}: cannot create it ({exc.strerror})"
+        ) from None
+    return dlt.pipeline(
+        pipeline_name=PIPELINE_NAME,
+        destination=destination,
+        dataset_name=DATASET_NAME,
+        pipelines_dir=str(pipelines_dir),
+    )
+
+
+def read_warehouse_snapshot(
+    pipeline: dlt.Pipeline, collections: Sequence[str], lookback_seconds: float
+) -> WarehouseSnapshot:
+    """Per incremental collection: ids in the warehouse, open tombstones, and the
+    `{id: updated_date}` of rows within the lookback of the table's newest `updated_date`."""
+    known: dict[str, set[str]] = {}
+    tombstoned: dict[str, set[str]] = {}
+    versions: dict[str, dict[str, datetime]] = {}
+    try:
+        with pipeline.sql_client() as client:
+            for name in collections:
+                collection = COLLECTIONS[name]
+                if not collection.incremental:
+                    continue
+                table = client.make_qualified_table_name(name)
+                rows = _query(client, f"SELECT id FROM {table}")
+                known[name] = {str(row[0]) for row in rows}
+                if not known[name]:
+                    continue
+                newest = _query(client, f"SELECT max(updated_date) FROM {table}")[0][0]
+                if newest is None:
+                    continue
+                since = newest - timedelta(seconds=lookback_seconds)
+                rows = _query(
+                    client,
+                    f"SELECT id, updated_date FROM {table} WHERE updated_date >= %s",
+                    since,
+                )
+                versions[name] = {str(row[0]): _utc(row[1]) for row in rows}
+            table = client.make_qualified_table_name(DELETIONS_TABLE)
+            rows = _query(
+                client, f"SELECT collection, id FROM {table} WHERE deleted_at IS NOT NULL"
+            )
+            for collection_name, record_id in rows:
+                tombstoned.setdefault(collection_name, set()).add(record_id)
+    except DatabaseUndefinedRelation:
+        pass  # the dataset does not exist yet: first run
+    return WarehouseSnapshot(known_ids=known, tombstoned=tombstoned, loaded_versions=versions)
+
+
+def _query(client: Any, sql: str, *args: Any) -> list[Any]:
+    try:
+        return list(client.execute_sql(sql, *args) or [])
+    except DatabaseUndefinedRelation:
+        return []
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def run_extract(
+    settings: OrdwaySettings,
+    mode: Mode = "incremental",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    resources: Sequence[str] | None = None,
+    *,
+    pipeline: dlt.Pipeline | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> LoadInfo:
+    """Extracts Ordway into the warehouse and returns dlt's LoadInfo.
+
+    Modes: `incremental` (nightly: changed records since the cursor minus the lookback),
+    `full` (every collection listed completely, cursors moved to the max seen, deletes
+    detected), `sweep` (incremental collections listed completely to detect deletes; merges,
+    cursors untouched), `backfill` (records updated in [start, end); cursors untouched).
+
+    Raises OrdwayError / dlt's PipelineStepFailed on failure; the warehouse and the cursors are
+    then unchanged.
+    """
+    names = tuple(resources) if resources else default_resources(mode)
+    unknown = [n for n in names if n not in COLLECTIONS]
+    if unknown:
+        raise ConfigError(f"unknown resources {unknown}; known: {', '.join(sorted(COLLECTIONS))}")
+    if mode == "backfill" and (start is None or end is None or start >= end):
+        raise ConfigError("mode=backfill needs --start and --end with start < end")
+    pipeline = pipeline or make_pipeline(settings)
+
+    if pipeline.has_pending_data:
+        logger.warning("loading packages left pending by an earlier run first")
+        pipeline.run()
+
+    snapshot = read_warehouse_snapshot(pipeline, names, settings.lookback_seconds)
+    client = OrdwayClient(settings, transport=transport)
+    try:
+        source = ordway_source(
+            settings, client, mode=mode, start=start, end=end, resources=names, snapshot=snapshot
+        )
+        info = pipeline.run(source)
+    finally:
+        client.close()
+    return info
+
+
+def row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Rows written per table by the last run (from dlt's normalize step)."""
+    trace = pipeline.last_trace
+    if trace is None or trace.last_normalize_info is None:
+        return {}
+    return dict(trace.last_normalize_info.row_counts)
+
+
+__all__ = [
+    "OrdwayError",
+    "make_destination",
+    "make_pipeline",
+    "read_warehouse_snapshot",
+    "row_counts",
+    "run_extract",
+]

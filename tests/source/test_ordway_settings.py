@@ -1,0 +1,85 @@
+"""Environment configuration of the Ordway source."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines.ordway.pipeline import ensure_duckdb_path
+from pipelines.ordway.settings import COLLECTIONS, ConfigError, OrdwaySettings
+
+CREDENTIALS = {
+    "ORDWAY_API_KEY": "k",
+    "ORDWAY_COMPANY": "c",
+    "ORDWAY_USER_EMAIL": "e@x.test",
+    "ORDWAY_USER_TOKEN": "t",
+}
+
+
+def test_defaults_match_the_documented_values() -> None:
+    settings = OrdwaySettings.from_env(CREDENTIALS)
+    assert settings.base_url == "https://api.ordwaylabs.com/api/v1"
+    assert settings.page_size == 50
+    assert settings.page_size_for(COLLECTIONS["revenue_schedules"]) == 500
+    assert settings.lookback_seconds == 7200
+    assert settings.max_rps == 2
+    assert settings.timeout_seconds == 30
+    assert settings.max_retries == 6
+    assert settings.max_pages == 20000
+    assert settings.start_date == datetime(2000, 1, 1, tzinfo=UTC)
+    assert settings.warehouse == "duckdb"
+    assert settings.duckdb_path == Path("data/ordway.duckdb")
+    assert settings.pipelines_dir == Path("data/dlt")
+
+
+@pytest.mark.parametrize("missing", sorted(CREDENTIALS))
+def test_a_missing_credential_is_named_before_any_request(missing: str) -> None:
+    env = {k: v for k, v in CREDENTIALS.items() if k != missing}
+    with pytest.raises(ConfigError, match=missing):
+        OrdwaySettings.from_env(env)
+
+
+def test_environment_selects_the_sandbox_host_and_base_url_wins() -> None:
+    sandbox = OrdwaySettings.from_env({**CREDENTIALS, "ORDWAY_ENVIRONMENT": "sandbox"})
+    assert sandbox.base_url == "https://sandbox.ordwaylabs.com/api/v1"
+    both = OrdwaySettings.from_env(
+        {**CREDENTIALS, "ORDWAY_ENVIRONMENT": "sandbox", "ORDWAY_BASE_URL": "http://h:1/api/v1/"}
+    )
+    assert both.base_url == "http://h:1/api/v1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ORDWAY_ENVIRONMENT", "prod"),
+        ("ORDWAY_BASE_URL", "ftp://api.ordwaylabs.com/api/v1"),
+        ("ORDWAY_BASE_URL", "https:///api/v1"),
+        ("ORDWAY_LOOKBACK_HOURS", "-1"),
+        ("ORDWAY_PAGE_SIZE", "0"),
+        ("ORDWAY_MAX_RPS", "fast"),
+        ("ORDWAY_START_DATE", "yesterday"),
+        ("WAREHOUSE", "bigquery"),
+    ],
+)
+def test_invalid_values_are_rejected_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        OrdwaySettings.from_env({**CREDENTIALS, name: value})
+
+
+def test_settings_repr_hides_credentials() -> None:
+    settings = OrdwaySettings.from_env({**CREDENTIALS, "ORDWAY_USER_TOKEN": "sekrit-token"})
+    assert "sekrit-token" not in repr(settings)
+
+
+def test_duckdb_parent_directory_is_created(tmp_path: Path) -> None:
+    path = ensure_duckdb_path(tmp_path / "a" / "b" / "ordway.duckdb")
+    assert path.parent.is_dir()
+
+
+def test_an_unwritable_duckdb_location_fails_before_extraction(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="DUCKDB_PATH"):
+        ensure_duckdb_path(blocker / "ordway.duckdb")

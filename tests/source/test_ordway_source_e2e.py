@@ -1,0 +1,166 @@
+"""The Ordway source against the real sandbox server over loopback (the issue's acceptance list).
+
+Oracles come from the raw tenant JSON (counts, Decimal sums) or from an independent fresh load.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from pipelines.ordway.settings import (
+    COLLECTIONS,
+    DATASET_NAME,
+    INCREMENTAL_COLLECTIONS,
+)
+from tests.source.conftest import (
+    LOOKBACK,
+    connect,
+    expected_requests,
+    max_updated,
+    settings_for,
+    table_rows,
+    tenant_summary,
+    warehouse_summary,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def load(sandbox, workdir: Path, mode: str = "incremental", **env: str):
+    settings = settings_for(sandbox, workdir, **env)
+    pipeline = make_pipeline(settings)
+    info = run_extract(settings, mode, pipeline=pipeline)  # type: ignore[arg-type]
+    return settings, pipeline, info
+
+
+def test_a_full_load_equals_the_tenant(sandbox, tmp_path: Path) -> None:
+    tenant = sandbox.get_tenant()
+    settings, _, _ = load(sandbox, tmp_path)
+    expected = tenant_summary(tenant)
+    actual = warehouse_summary(settings.duckdb_path)
+    assert set(actual) == set(expected)
+    for table in sorted(expected):
+        assert actual[table] == expected[table], table
+    # the tombstone table exists (empty) for dbt staging
+    with connect(settings.duckdb_path) as con:
+        count = con.execute(f"SELECT count(*) FROM {DATASET_NAME}._ordway_deletions").fetchone()
+    assert count == (0,)
+    # money is stored as exact decimals
+    with connect(settings.duckdb_path) as con:
+        data_type = con.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = 'invoices__line_items' AND column_name = 'effective_price'",
+            [DATASET_NAME],
+        ).fetchone()
+    assert data_type is not None and data_type[0].startswith("DECIMAL")
+
+
+def test_rerun_without_change_writes_nothing_and_a_day_later_fetches_only_changes(
+    sandbox, tmp_path: Path
+) -> None:
+    old = sandbox.get_tenant()
+    settings, pipeline, _ = load(sandbox, tmp_path / "nightly")
+    before = table_rows(settings.duckdb_path)
+
+    run_extract(settings, pipeline=pipeline)
+    written = row_counts(pipeline)
+    for name in INCREMENTAL_COLLECTIONS:
+        assert not any(t == name or t.startswith(f"{name}__") for t in written), written
+    assert table_rows(settings.duckdb_path) == before
+
+    sandbox.advance(1)
+    new = sandbox.get_tenant()
+    sandbox.reset_stats()
+    run_extract(settings, pipeline=pipeline)
+    requests = sandbox.stats()["requests"]
+    for name in INCREMENTAL_COLLECTIONS:
+        if not old[name]:
+            continue
+        since = max_updated(old[name]) - LOOKBACK
+        size = settings.page_size_for(COLLECTIONS[name])
+        assert requests.get(name, 0) == expected_requests(new[name], since, size), name
+    changed_rows = sum(
+        n for t, n in row_counts(pipeline).items() if t.split("__")[0] in INCREMENTAL_COLLECTIONS
+    )
+    total_rows = sum(len(new[name]) for name in INCREMENTAL_COLLECTIONS)
+    assert 0 < changed_rows < total_rows / 2
+
+    # the warehouse equals a fresh full load of the advanced tenant, apart from records that
+    # were deleted upstream (invisible to an incremental run)
+    fresh, _, _ = load(sandbox, tmp_path / "fresh")
+    deleted = {
+        name: {str(r["id"]) for r in old[name]} - {str(r["id"]) for r in new[name]}
+        for name in INCREMENTAL_COLLECTIONS
+    }
+    assert table_rows(settings.duckdb_path, exclude_ids=deleted) == table_rows(fresh.duckdb_path)
+
+    # a sweep records exactly those deletions as tombstones
+    run_extract(settings, "sweep", pipeline=pipeline)
+    with connect(settings.duckdb_path) as con:
+        rows = con.execute(
+            f"SELECT collection, id FROM {DATASET_NAME}._ordway_deletions "
+            "WHERE deleted_at IS NOT NULL"
+        ).fetchall()
+    tombstones: dict[str, set[str]] = {}
+    for collection, record_id in rows:
+        tombstones.setdefault(collection, set()).add(record_id)
+    assert tombstones == {name: ids for name, ids in deleted.items() if ids}
+
+
+def _stamp(value: Any) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@pytest.mark.parametrize("lookback_hours", ["2", "0"])
+def test_boundary_and_backdated_records_are_neither_lost_nor_duplicated(
+    sandbox, tmp_path: Path, lookback_hours: str
+) -> None:
+    tenant = sandbox.get_tenant()
+    settings, pipeline, _ = load(sandbox, tmp_path / "wh", ORDWAY_LOOKBACK_HOURS=lookback_hours)
+    invoices = tenant["invoices"]
+    boundary = max_updated(invoices)
+    changed = copy.deepcopy(tenant)
+    # new invoices stamped exactly at the cursor, one of them with the same id ordering below
+    template = max(invoices, key=lambda r: r["updated_date"])
+    for n in (1, 2):
+        clone = copy.deepcopy(template)
+        clone["id"] = f"INV-9999{n}"
+        clone["updated_date"] = _stamp(boundary)
+        clone["balance"] = f"{n}1.25"
+        changed["invoices"].append(clone)
+    # a back-dated change inside the lookback: an older invoice edited, stamped before the cursor
+    victim = next(r for r in changed["invoices"] if r["updated_date"] < template["updated_date"])
+    victim["balance"] = "0.07"
+    victim["updated_date"] = _stamp(
+        boundary - timedelta(minutes=45 if lookback_hours != "0" else 0)
+    )
+    sandbox.put_tenant(changed)
+
+    run_extract(settings, pipeline=pipeline)
+    with connect(settings.duckdb_path) as con:
+        total, distinct = con.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM {DATASET_NAME}.invoices"
+        ).fetchone()
+        balances = dict(
+            con.execute(
+                f"SELECT id, balance FROM {DATASET_NAME}.invoices WHERE id IN (?, ?, ?)",
+                ["INV-99991", "INV-99992", victim["id"]],
+            ).fetchall()
+        )
+    assert total == distinct == len(changed["invoices"])
+    assert {k: str(v.normalize()) for k, v in balances.items()} == {
+        "INV-99991": "11.25",
+        "INV-99992": "21.25",
+        victim["id"]: "0.07",
+    }
+    expected = tenant_summary(changed)
+    actual = warehouse_summary(settings.duckdb_path)
+    for table in expected:
+        if table.startswith("invoices"):
+            assert actual[table] == expected[table], table
