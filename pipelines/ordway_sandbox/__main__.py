@@ -36,17 +36,16 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
 
 
-def default_start(as_of: dt.date) -> dt.date:
-    """First day of the month 36 months before ``as_of``'s month (TENANT.md's default)."""
-    months = as_of.year * 12 + as_of.month - 1 - 36
-    return dt.date(months // 12, months % 12 + 1, 1)
+def today_utc() -> dt.date:
+    """The default snapshot date: the tenant's history ends today (UTC)."""
+    return dt.datetime.now(dt.UTC).date()
 
 
-def build(customers: int, seed: int, as_of: dt.date | None, start: dt.date | None) -> Any:
-    """Call the generator (imported lazily so the server works without it)."""
-    from pipelines.ordway_sandbox.tenant import build_tenant
+def build(customers: int, seed: int, as_of: dt.date, start: dt.date | None) -> Any:
+    """Call the generator (imported lazily so the server starts quickly for tenant files)."""
+    from pipelines.ordway_sandbox.tenant import build_tenant, default_start
 
-    return build_tenant(customers, seed, as_of, start=start)
+    return build_tenant(customers, seed, as_of, start=start or default_start(as_of))
 
 
 def dump_tenant(tenant: Any) -> str:
@@ -106,7 +105,9 @@ def parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write a synthetic tenant JSON file")
     generate.add_argument("--customers", type=int, required=True)
     generate.add_argument("--seed", type=int, required=True)
-    generate.add_argument("--as-of", type=_date, help="snapshot date YYYY-MM-DD")
+    generate.add_argument(
+        "--as-of", type=_date, default=None, help="snapshot date YYYY-MM-DD (default: today, UTC)"
+    )
     generate.add_argument("--start", type=_date, help="first day of history YYYY-MM-DD")
     generate.add_argument("--out", type=Path, required=True)
 
@@ -117,7 +118,9 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--tenant", type=Path, help="tenant JSON file, served as given")
     source.add_argument("--customers", type=int, help="generate a tenant with N customers")
     serve.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
-    serve.add_argument("--as-of", type=_date, help="generator snapshot date YYYY-MM-DD")
+    serve.add_argument(
+        "--as-of", type=_date, default=None, help="generator snapshot date (default: today, UTC)"
+    )
     serve.add_argument("--start", type=_date, help="generator first day YYYY-MM-DD")
     _add_fault_flags(serve)
     return root
@@ -149,23 +152,15 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
 
 
 def _generated_tenant(args: argparse.Namespace) -> tuple[Any, GeneratorParams]:
-    as_of, start = args.as_of, args.start
-    if as_of is not None and start is None:
-        start = default_start(as_of)
-    tenant = build(args.customers, args.seed, as_of, start)
-    meta = tenant.get("_sandbox") if isinstance(tenant, dict) else None
-    if isinstance(meta, dict):
-        # If the generator chose the dates itself, learn them so `advance` can rebuild.
-        as_of = as_of or (_date(meta["as_of"]) if meta.get("as_of") else None)
-        start = start or (_date(meta["start"]) if meta.get("start") else None)
-    if as_of is not None and start is None:
-        start = default_start(as_of)
+    as_of = args.as_of or today_utc()
+    tenant = build(args.customers, args.seed, as_of, args.start)
+    # `advance` rebuilds with the same start, so learn the one the generator used.
+    start = _date(tenant["_sandbox"]["start"])
     return tenant, GeneratorParams(args.customers, args.seed, as_of, start)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    start = args.start or (default_start(args.as_of) if args.as_of else None)
-    tenant = build(args.customers, args.seed, args.as_of, start)
+    tenant = build(args.customers, args.seed, args.as_of or today_utc(), args.start)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dump_tenant(tenant), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -8,6 +8,8 @@ plus billing edge cases. Every figure here is typed from revenue-rules.md, not c
   contract ends 2026-12-31. November is partially paid, December unpaid.
 - C-00003: a one-time $300 charge (Recognize on invoicing) invoiced 2026-05-20, reversed on
   2026-06-05 and re-issued that day; plus a Draft invoice that must never count.
+- C-00004: a monthly $100 subscription S-00004 that the tests mark deleted upstream
+  (``DELETED_SUBSCRIPTION``); it must not reach any mart.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 AS_OF = "2027-04-30"
+DELETED_SUBSCRIPTION = "S-00004"
 TS = "2026-01-01T00:00:00.000Z"
 
 E2_REVENUE = [
@@ -196,10 +199,19 @@ def build_examples_tenant() -> dict[str, list[dict[str, Any]]]:
                  "0.00", "999.00", "Draft", "S-00003", "SCHG-01"),
     ]  # fmt: skip
 
+    # C-00004: marked deleted by the tests through _ordway_deletions.
+    subs.append(_subscription(DELETED_SUBSCRIPTION, "C-00004", "2026-01-01", [
+        _sub_line("SCHG-01", "Monthly", "100.00", 0.0, "100.00", "2026-01-01", "2026-12-31",
+                  "PR-00002")]))  # fmt: skip
+    billing.append(_billing_schedule("BS-00005", "C-00004", DELETED_SUBSCRIPTION, "SCHG-01",
+                                     "Recurring", "2026-01-01", "2026-12-31",
+                                     [_bs_line(1, "2026-01-01", "2026-12-31", "100.00", "100.00",
+                                               "1200.00")]))  # fmt: skip
+
     return {
         "revenue_rules": rules,
         "customers": [_customer("C-00001", "E2 Annual"), _customer("C-00002", "E3 Monthly"),
-                      _customer("C-00003", "Reversal")],  # fmt: skip
+                      _customer("C-00003", "Reversal"), _customer("C-00004", "Deleted")],  # fmt: skip
         "subscriptions": subs,
         "billing_schedules": billing,
         "revenue_schedules": revenue,

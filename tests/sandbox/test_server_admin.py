@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pipelines.ordway_sandbox.__main__ import default_start, main
+from pipelines.ordway_sandbox.__main__ import main
 from pipelines.ordway_sandbox.process import SandboxError, SandboxProcess, auth_headers
 from pipelines.ordway_sandbox.server import (
     DEMO_CREDENTIALS,
@@ -26,6 +26,7 @@ from pipelines.ordway_sandbox.server import (
     SandboxApp,
     SandboxHTTPServer,
 )
+from pipelines.ordway_sandbox.tenant import default_start
 
 CALLS: list[tuple[int, int, dt.date | None, dt.date | None]] = []
 
@@ -38,7 +39,12 @@ def fake_build_tenant(
     assert as_of is not None and start is not None
     days = (as_of - start).days + 1
     return {
-        "_sandbox": {"customers": customers, "seed": seed, "as_of": as_of.isoformat()},
+        "_sandbox": {
+            "customers": customers,
+            "seed": seed,
+            "as_of": as_of.isoformat(),
+            "start": start.isoformat(),
+        },
         "invoices": [{"id": f"INV-{n:05d}", "seed": seed} for n in range(1, days + 1)],
     }
 
@@ -47,6 +53,7 @@ def fake_build_tenant(
 def fake_generator(monkeypatch: pytest.MonkeyPatch) -> list:
     module = types.ModuleType("pipelines.ordway_sandbox.tenant")
     module.build_tenant = fake_build_tenant  # type: ignore[attr-defined]
+    module.default_start = default_start  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pipelines.ordway_sandbox.tenant", module)
     CALLS.clear()
     return CALLS
@@ -117,7 +124,10 @@ def test_generate_writes_compact_deterministic_json(fake_generator: list, tmp_pa
     assert main([*args, "--start", "2021-02-01", "--out", str(second)]) == 0
     text = first.read_text(encoding="utf-8")
     assert text == second.read_text(encoding="utf-8")
-    assert text.startswith('{"_sandbox":{"customers":2,"seed":5,"as_of":"2024-02-03"},"invoices":[')
+    assert text.startswith(
+        '{"_sandbox":{"customers":2,"seed":5,"as_of":"2024-02-03","start":"2021-02-01"},'
+        '"invoices":['
+    )
     assert ": " not in text and ", " not in text
     assert fake_generator == [(2, 5, dt.date(2024, 2, 3), dt.date(2021, 2, 1))] * 2
     assert (

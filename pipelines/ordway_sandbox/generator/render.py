@@ -92,6 +92,7 @@ class Renderer:
         self.world = world
         self.as_of = world.as_of
         self.as_of_month = date.fromordinal(world.as_of).replace(day=1).toordinal()
+        self._payments: dict[int, dict] = {}
         self.catalogue_stamp = start.toordinal() * MS_PER_DAY - 30 * MS_PER_DAY + 9 * 3_600_000
 
     # -- MRR -------------------------------------------------------------------------------
@@ -542,7 +543,7 @@ class Renderer:
         return out
 
     # -- billing documents -----------------------------------------------------------------
-    def payment_object(self, pmt: Payment, with_invoices: bool) -> dict:
+    def payment_object(self, pmt: Payment) -> dict:
         if pmt.failed:
             status = "Failed"
         elif pmt.refunded == 0:
@@ -589,7 +590,19 @@ class Renderer:
             "custom_fields": {"quickbooks_id": ""},
             "quickbooks_id": "",
         }
-        if with_invoices:
+        return record
+
+    def embedded_payment(self, pmt: Payment) -> dict:
+        """The payment object as invoices embed it (rendered once, reused by ``payments``)."""
+        cached = self._payments.get(id(pmt))
+        if cached is None:
+            cached = self._payments[id(pmt)] = self.payment_object(pmt)
+        return cached
+
+    def payments(self) -> list[dict]:
+        out = []
+        for pmt in self.world.payments:
+            record = dict(self.embedded_payment(pmt))
             record["invoices"] = [
                 {
                     "id": inv.id,
@@ -601,10 +614,9 @@ class Renderer:
                 }
                 for inv, amount, ev in pmt.applications
             ]
-        return record
-
-    def payments(self) -> list[dict]:
-        return [self.payment_object(pmt, True) for pmt in self.world.payments]
+            out.append(record)
+        self._payments.clear()
+        return out
 
     def credit_object(self, credit, with_applications: bool) -> dict:
         inv, ev = credit.application
@@ -682,19 +694,23 @@ class Renderer:
 
     def invoices(self) -> list[dict]:
         out = []
+        contacts: dict[int, dict] = {}
         for inv in self.world.invoices:
             cust = inv.customer
             balance = inv.balance
             paid = sum((a for _, a, _ in inv.payments), Decimal("0.00")) - sum(
                 (r.amount for r in inv.refunds), Decimal("0.00")
             )
+            contact = contacts.get(cust.idx)
+            if contact is None:  # one shared (read-only) object per customer saves memory
+                contact = contacts[cust.idx] = self.contact(cust.contacts[0])
             out.append(
                 {
                     "id": inv.id,
                     "customer_id": cust.id,
                     "customer_name": cust.name,
-                    "billing_contact": self.contact(cust.contacts[0]),
-                    "shipping_contact": self.contact(cust.contacts[0]),
+                    "billing_contact": contact,
+                    "shipping_contact": contact,
                     "invoice_date": day_str(inv.date),
                     "due_date": day_str(inv.due),
                     "start_date": day_str(min(i.bline.start for i in inv.items)),
@@ -716,7 +732,7 @@ class Renderer:
                         self.invoice_line(inv, n, item) for n, item in enumerate(inv.items, start=1)
                     ],
                     "subtotals": [],
-                    "payments": [self.payment_object(p, False) for p, _, _ in inv.payments],
+                    "payments": [self.embedded_payment(p) for p, _, _ in inv.payments],
                     "credits": [self.credit_object(c, False) for c, _ in inv.credits],
                     "refunds": [
                         {
