@@ -48,3 +48,9 @@
             then 12 * {{ dbt.safe_cast(dbt.split_part('trim(' ~ column ~ ')', "' '", 1), dbt.type_int()) }}
     end
 {%- endmacro %}
+
+{#- dbt.datediff with the adapter macro's surrounding whitespace trimmed (keeps compiled SQL
+    readable and within the line length). -#}
+{% macro date_diff(first_date, second_date, datepart) -%}
+    {{ dbt.datediff(first_date, second_date, datepart) | trim }}
+{%- endmacro %}

@@ -3,14 +3,34 @@
 -- equals the mart's closing balance (revenue-rules §4).
 with events as (
 
-    select month, customer_id, currency, billed_amount as amount
+    select
+        month,
+        customer_id,
+        currency,
+        billed_amount as amount
     from {{ ref('int_invoice_lines_billed') }}
 
     union all
 
-    select month, customer_id, currency, -revenue_amount as amount
+    select
+        month,
+        customer_id,
+        currency,
+        -revenue_amount as amount
     from {{ ref('int_revenue_schedule_lines_dated') }}
     where is_recognized
+
+),
+
+monthly as (
+
+    select
+        month,
+        customer_id,
+        currency,
+        sum(amount) as net_amount
+    from events
+    group by month, customer_id, currency
 
 ),
 
@@ -21,13 +41,13 @@ expected as (
         mart.customer_id,
         mart.currency,
         mart.closing_balance,
-        coalesce(sum(events.amount), 0) as cumulative_net
+        coalesce(sum(monthly.net_amount), 0) as cumulative_net
     from {{ ref('fct_deferred_revenue') }} as mart
-    left join events
+    left join monthly
         on
-            mart.customer_id = events.customer_id
-            and mart.currency = events.currency
-            and events.month <= mart.month
+            mart.customer_id = monthly.customer_id
+            and mart.currency = monthly.currency
+            and mart.month >= monthly.month
     group by mart.month, mart.customer_id, mart.currency, mart.closing_balance
 
 )

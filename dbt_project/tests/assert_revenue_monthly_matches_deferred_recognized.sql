@@ -2,14 +2,22 @@
 -- customer and currency.
 with revenue as (
 
-    select month, customer_id, currency, recognized_revenue
+    select
+        month,
+        customer_id,
+        currency,
+        recognized_revenue
     from {{ ref('fct_revenue_monthly') }}
 
 ),
 
 deferred as (
 
-    select month, customer_id, currency, recognized_revenue
+    select
+        month,
+        customer_id,
+        currency,
+        recognized_revenue
     from {{ ref('fct_deferred_revenue') }}
     where recognized_revenue <> 0
 

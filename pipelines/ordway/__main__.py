@@ -42,9 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = OrdwaySettings.from_env()
         start = parse_timestamp(args.start, "--start") if args.start else None
         end = parse_timestamp(args.end, "--end") if args.end else None
-        resources = [r.strip() for r in args.resources.split(",") if r.strip()] or None
-        if args.resources and not resources:
-            raise ConfigError("--resources is empty")
+        resources = None
+        if args.resources is not None:
+            resources = [r.strip() for r in args.resources.split(",") if r.strip()]
+            if not resources:
+                raise ConfigError("--resources is empty")
         pipeline = make_pipeline(settings)
         run_extract(
             settings, args.mode, start=start, end=end, resources=resources, pipeline=pipeline

@@ -8,6 +8,7 @@ the server might echo masked out).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -322,7 +323,7 @@ class OrdwayClient:
         A short page is not treated as the end (ordway-api.md §4). Stops with an error after
         `max_pages` pages or when a page repeats the previous one exactly (endless paging).
         """
-        previous: list[dict[str, Any]] | None = None
+        previous: str | None = None
         rows = 0
         page = 1
         while True:
@@ -338,7 +339,11 @@ class OrdwayClient:
             if not records:
                 logger.info("%s: done, %d pages, %d rows", resource, page - 1, rows)
                 return
-            if previous is not None and records == previous:
+            # fingerprint taken before the consumer sees (and possibly mutates) the page
+            fingerprint = hashlib.sha256(
+                json.dumps(records, sort_keys=True, default=str).encode()
+            ).hexdigest()
+            if fingerprint == previous:
                 raise OrdwayAPIError(
                     f"page {page} repeats page {page - 1} exactly; the API is ignoring the "
                     "page parameter (endless paging)",
@@ -349,5 +354,5 @@ class OrdwayClient:
             rows += len(records)
             logger.debug("%s: page %d, %d rows (total %d)", resource, page, len(records), rows)
             yield records
-            previous = records
+            previous = fingerprint
             page += 1

@@ -39,6 +39,7 @@ from pipelines.ordway.settings import (
     OrdwaySettings,
 )
 from pipelines.ordway.source import WarehouseSnapshot, default_resources, ordway_source
+from pipelines.warehouse import dlt_snowflake_destination, snowflake_settings_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,10 @@ def make_destination(settings: OrdwaySettings) -> Destination[Any, Any]:
         path = ensure_duckdb_path(settings.duckdb_path)
         return dlt.destinations.duckdb(credentials=str(path), replace_strategy=REPLACE_STRATEGY)
     if settings.warehouse == "snowflake":
-        # Credentials come from dlt's own configuration (DESTINATION__SNOWFLAKE__CREDENTIALS__*
-        # or .dlt/secrets.toml); wiring them to project variables is a later issue.
-        return dlt.destinations.snowflake(replace_strategy=REPLACE_STRATEGY)
+        # One set of SNOWFLAKE_* variables for dlt, dbt and Dagster (pipelines/warehouse.py).
+        return dlt_snowflake_destination(
+            snowflake_settings_from_env(), replace_strategy=REPLACE_STRATEGY
+        )
     raise ConfigError(f"WAREHOUSE={settings.warehouse!r} must be 'duckdb' or 'snowflake'")
 
 
@@ -173,7 +175,18 @@ def run_extract(
 
     if pipeline.has_pending_data:
         logger.warning("loading packages left pending by an earlier run first")
-        pipeline.run()
+        try:
+            pipeline.run()
+        except Exception as exc:  # a package that cannot be loaded must not block every run
+            # The local state already carries that package's cursors. The warehouse's copy only
+            # advances with a completed load, so forget the local state and start again from
+            # there: the records of the dropped package are extracted anew.
+            logger.error(
+                "pending package could not be loaded (%s); dropping local dlt state and resuming "
+                "from the state stored in the warehouse",
+                type(exc).__name__,
+            )
+            pipeline = pipeline.drop()
 
     snapshot = read_warehouse_snapshot(pipeline, names, settings.lookback_seconds)
     client = OrdwayClient(settings, transport=transport)

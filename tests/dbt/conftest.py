@@ -39,7 +39,9 @@ class DbtRun:
 
     def statuses(self, prefix: str) -> dict[str, str]:
         """Status per node whose unique_id starts with `prefix` (e.g. `test.`, `unit_test.`)."""
-        return {r["unique_id"]: r["status"] for r in self.results if r["unique_id"].startswith(prefix)}
+        return {
+            r["unique_id"]: r["status"] for r in self.results if r["unique_id"].startswith(prefix)
+        }
 
 
 def run_dbt(command: str, duckdb_path: Path, workdir: Path, as_of: str, *args: str) -> DbtRun:

@@ -195,12 +195,18 @@ def test_unchanged_schedules_reconcile_to_zero_and_event_schedules_are_not_recom
 
 
 def test_deleted_subscription_and_rows_of_incomplete_loads_reach_no_model(built: Built) -> None:
-    assert built.rows(
-        "select subscription_id from marts.dim_subscriptions where subscription_id = ?",
-        DELETED_SUBSCRIPTION,
-    ) == []
+    assert (
+        built.rows(
+            "select subscription_id from marts.dim_subscriptions where subscription_id = ?",
+            DELETED_SUBSCRIPTION,
+        )
+        == []
+    )
     assert built.rows("select * from marts.fct_mrr where customer_id = 'C-00004'") == []
-    assert built.rows("select * from staging.stg_ordway__invoices where invoice_id = 'INV-PENDING'") == []
+    assert (
+        built.rows("select * from staging.stg_ordway__invoices where invoice_id = 'INV-PENDING'")
+        == []
+    )
     assert built.rows(
         "select count(*) from staging.stg_ordway__invoice_lines where invoice_id = 'INV-PENDING'"
     ) == [(0,)]

@@ -133,25 +133,35 @@ def test_mrr_at_the_last_month_end_equals_the_tenants_active_recurring_charges(
 ) -> None:
     expected = oracle_mrr(warehouse.tenant, AS_OF)
     actual = dict(
-        warehouse.rows(f"select customer_id, mrr from marts.fct_mrr where month = '{AS_OF:%Y-%m-01}'")
+        warehouse.rows(
+            f"select customer_id, mrr from marts.fct_mrr where month = '{AS_OF:%Y-%m-01}'"
+        )
     )
     total_expected = sum(expected.values(), Decimal(0))
     total_actual = sum(actual.values(), Decimal(0))
     assert total_expected > 0
-    assert total_actual.quantize(CENT, ROUND_HALF_UP) == total_expected.quantize(CENT, ROUND_HALF_UP)
+    assert total_actual.quantize(CENT, ROUND_HALF_UP) == total_expected.quantize(
+        CENT, ROUND_HALF_UP
+    )
     active = {customer: value for customer, value in expected.items() if value != 0}
     for customer, value in active.items():
         assert abs(actual.get(customer, Decimal(0)) - value) < Decimal("1e-8"), customer
     assert {c for c, v in actual.items() if v != 0} == set(active)
-    arr = warehouse.rows(f"select closing_arr from marts.fct_arr_movements where month = '{AS_OF:%Y-%m-01}'")
-    assert arr[0][0].quantize(CENT, ROUND_HALF_UP) == (12 * total_expected).quantize(CENT, ROUND_HALF_UP)
+    arr = warehouse.rows(
+        f"select closing_arr from marts.fct_arr_movements where month = '{AS_OF:%Y-%m-01}'"
+    )
+    assert arr[0][0].quantize(CENT, ROUND_HALF_UP) == (12 * total_expected).quantize(
+        CENT, ROUND_HALF_UP
+    )
 
 
 def test_mrr_matches_the_discounted_cmrr_ordway_reports_for_usd_customers(
     warehouse: Warehouse,
 ) -> None:
     actual = dict(
-        warehouse.rows(f"select customer_id, mrr from marts.fct_mrr where month = '{AS_OF:%Y-%m-01}'")
+        warehouse.rows(
+            f"select customer_id, mrr from marts.fct_mrr where month = '{AS_OF:%Y-%m-01}'"
+        )
     )
     usd = [c for c in warehouse.tenant["customers"] if c["currency"] == "USD"]
     assert usd
@@ -178,7 +188,9 @@ def test_billings_and_recognized_revenue_per_customer_match_the_tenant_documents
     for schedule in warehouse.tenant["revenue_schedules"]:
         for line in schedule["schedule_lines"]:
             name, year = line["financial_period"].split()
-            month = date(int(year), [m.lower() for m in _MONTH_NAMES].index(name[:3].lower()) + 1, 1)
+            month = date(
+                int(year), [m.lower() for m in _MONTH_NAMES].index(name[:3].lower()) + 1, 1
+            )
             if month <= as_of_month:
                 recognized[(schedule["customer_id"], line["currency"])] += _dec(line["amount"])
     rows = warehouse.rows(

@@ -19,7 +19,7 @@ from dlt.common.versioned_state import decompress_state
 from pipelines.ordway.settings import COLLECTIONS, DATASET_NAME, OrdwaySettings
 from pipelines.ordway_sandbox.process import SandboxProcess, credentials_env
 
-CUSTOMERS = 40
+CUSTOMERS = 30
 SEED = 11
 AS_OF = "2025-03-31"
 

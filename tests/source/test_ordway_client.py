@@ -95,6 +95,18 @@ def test_a_page_identical_to_the_previous_one_is_reported_as_endless_paging() ->
     assert info.value.resource == "payments"
 
 
+def test_endless_paging_is_detected_even_when_the_consumer_mutates_each_page() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json=records(1, 2) if page <= 3 else records(9, 2))
+
+    with make_client(handler) as client, pytest.raises(OrdwayAPIError, match="endless") as info:
+        for page in client.iter_pages("invoices", "/invoices", {}, 2):
+            for row in page:
+                row["id"] = row["id"].lower()  # as the source's typing does in place
+    assert info.value.page == 2
+
+
 def test_the_max_pages_guard_stops_a_never_ending_listing() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])

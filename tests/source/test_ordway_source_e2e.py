@@ -17,10 +17,12 @@ from pipelines.ordway.settings import (
     COLLECTIONS,
     DATASET_NAME,
     INCREMENTAL_COLLECTIONS,
+    parse_timestamp,
 )
 from tests.source.conftest import (
     LOOKBACK,
     connect,
+    cursors,
     expected_requests,
     max_updated,
     settings_for,
@@ -164,3 +166,120 @@ def test_boundary_and_backdated_records_are_neither_lost_nor_duplicated(
     for table in expected:
         if table.startswith("invoices"):
             assert actual[table] == expected[table], table
+
+
+def test_a_package_left_pending_by_a_crash_is_loaded_first_and_records_stay_unique(
+    sandbox, tmp_path: Path
+) -> None:
+    from pipelines.ordway.client import OrdwayClient
+    from pipelines.ordway.source import ordway_source
+
+    settings = settings_for(sandbox, tmp_path)
+    pipeline = make_pipeline(settings)
+    # a run that died after extract + normalize, before load
+    with OrdwayClient(settings) as client:
+        pipeline.extract(ordway_source(settings, client, resources=["invoices", "payments"]))
+    pipeline.normalize()
+    assert pipeline.has_pending_data
+
+    sandbox.advance(1)
+    reopened = make_pipeline(settings)
+    run_extract(settings, resources=["invoices", "payments"], pipeline=reopened)
+    assert not reopened.has_pending_data
+    tenant = sandbox.get_tenant()
+    expected = {
+        t: v
+        for t, v in tenant_summary(tenant).items()
+        if t.split("__")[0] in ("invoices", "payments")
+    }
+    actual = warehouse_summary(settings.duckdb_path)
+    assert {t: actual[t] for t in expected} == expected
+    with connect(settings.duckdb_path) as con:
+        for name in ("invoices", "payments"):
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT id) FROM {DATASET_NAME}.{name}"
+            ).fetchone()
+            assert total == distinct == len(tenant[name])
+
+
+def test_a_pending_package_that_cannot_load_is_dropped_and_nothing_is_lost(
+    sandbox, tmp_path: Path
+) -> None:
+    from pipelines.ordway.client import OrdwayClient
+    from pipelines.ordway.source import ordway_source
+
+    settings = settings_for(sandbox, tmp_path)
+    names = ["invoices", "payments"]
+    run_extract(settings, resources=names, pipeline=make_pipeline(settings))
+    sandbox.advance(1)
+    pipeline = make_pipeline(settings)
+    with OrdwayClient(settings) as client:
+        pipeline.extract(
+            ordway_source(settings, client, resources=names, snapshot=_snapshot(pipeline))
+        )
+    pipeline.normalize()
+    # the package's cursors are already in the local state, but its job files are ruined:
+    # it can never load
+    jobs = list(Path(pipeline.working_dir, "load", "normalized").rglob("new_jobs/invoices.*"))
+    assert jobs, "expected normalized job files for invoices"
+    for job in jobs:
+        job.write_bytes(b"\x00 not a load file")
+
+    sandbox.advance(1)
+    reopened = make_pipeline(settings)
+    run_extract(settings, resources=names, pipeline=reopened)
+
+    assert not reopened.has_pending_data
+    tenant = sandbox.get_tenant()
+    expected = {t: v for t, v in tenant_summary(tenant).items() if t.split("__")[0] in names}
+    actual = warehouse_summary(settings.duckdb_path)
+    assert {t: actual[t] for t in expected} == expected
+
+
+def _snapshot(pipeline):
+    from pipelines.ordway.pipeline import read_warehouse_snapshot
+
+    return read_warehouse_snapshot(pipeline, ["invoices", "payments"], LOOKBACK.total_seconds())
+
+
+def test_lost_local_state_is_restored_from_the_warehouse(sandbox, tmp_path: Path) -> None:
+    import shutil
+
+    old = sandbox.get_tenant()
+    settings, _, _ = load(sandbox, tmp_path, ORDWAY_PAGE_SIZE="50")
+    stored = cursors(settings.duckdb_path)
+    shutil.rmtree(settings.pipelines_dir)
+    sandbox.advance(1)
+    new = sandbox.get_tenant()
+    sandbox.reset_stats()
+    settings, _, _ = load(sandbox, tmp_path, ORDWAY_PAGE_SIZE="50")
+    requests = sandbox.stats()["requests"]
+    # incremental requests, i.e. the restored cursors were used
+    for name in ("invoices", "payments", "journal_entries"):
+        since = max_updated(old[name]) - LOOKBACK
+        assert requests[name] == expected_requests(new[name], since, 50), name
+    assert stored["invoices"] is not None
+    with connect(settings.duckdb_path) as con:
+        total, distinct = con.execute(
+            f"SELECT count(*), count(DISTINCT id) FROM {DATASET_NAME}.invoices"
+        ).fetchone()
+    assert total == distinct == len(new["invoices"])
+
+
+def test_backfill_reloads_a_window_without_moving_the_cursor(sandbox, tmp_path: Path) -> None:
+    tenant = sandbox.get_tenant()
+    settings, pipeline, _ = load(sandbox, tmp_path)
+    before = cursors(settings.duckdb_path)
+    rows_before = table_rows(settings.duckdb_path)
+    stamps = sorted(r["updated_date"] for r in tenant["invoices"])
+    start = parse_timestamp(stamps[len(stamps) // 4])
+    end = parse_timestamp(stamps[len(stamps) // 2])
+    sandbox.reset_stats()
+    run_extract(
+        settings, "backfill", start=start, end=end, resources=["invoices"], pipeline=pipeline
+    )
+    loaded = row_counts(pipeline).get("invoices", 0)
+    in_window = sum(1 for s in stamps if start <= parse_timestamp(s) < end)
+    assert loaded == in_window > 0
+    assert cursors(settings.duckdb_path) == before
+    assert table_rows(settings.duckdb_path) == rows_before

@@ -61,8 +61,8 @@ def assert_equals_tenant(sandbox: SandboxProcess, duckdb_path: Path, resources: 
 
 
 SUCCEEDS = {
-    "429 with Retry-After": {"rate_limit": 8, "burst": 1},
-    "429 without Retry-After": {"rate_limit": 8, "burst": 1, "retry_after": False},
+    "429 with Retry-After": {"rate_limit": 15, "burst": 2},
+    "429 without Retry-After": {"rate_limit": 15, "burst": 2, "retry_after": False},
     "5xx burst": {"faults": ["error:invoices:2:2", "error503:payments:1:2", "error502:*:1:1"]},
     "timeout": {"faults": ["timeout:invoices:2:1"], "stall_seconds": 3},
     "malformed page": {"faults": ["malformed:invoices:2:1", "malformed:customers:1:1"]},
@@ -75,8 +75,14 @@ SUCCEEDS = {
 def test_transient_faults_end_in_success_with_exact_data(
     sandbox: SandboxProcess, tmp_path: Path, faults: dict
 ) -> None:
+    # rate-limit cases use full pages: fewer requests, so fewer 1 s Retry-After waits
+    page_size = "50" if "rate_limit" in faults else "20"
     settings = settings_for(
-        sandbox, tmp_path, ORDWAY_MAX_RETRIES="8", ORDWAY_TIMEOUT_SECONDS="1", ORDWAY_PAGE_SIZE="20"
+        sandbox,
+        tmp_path,
+        ORDWAY_MAX_RETRIES="8",
+        ORDWAY_TIMEOUT_SECONDS="1",
+        ORDWAY_PAGE_SIZE=page_size,
     )
     sandbox.set_faults(faults)
     sandbox.reset_stats()

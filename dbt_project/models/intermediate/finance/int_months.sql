@@ -12,18 +12,20 @@ with spine as (
 
 months as (
 
-    select cast(date_month as date) as month
+    select
+        cast(date_month as date) as month,
+        {{ month_end('date_month') }} as month_end
     from spine
 
 )
 
 select
     month,
-    {{ month_end('month') }} as month_end,
+    month_end,
     case
-        when {{ month_end('month') }} > {{ as_of_date() }} then {{ as_of_date() }}
-        else {{ month_end('month') }}
+        when month_end > {{ as_of_date() }} then {{ as_of_date() }}
+        else month_end
     end as snapshot_date,
-    cast({{ dbt.datediff('month', dbt.dateadd('month', 1, 'month'), 'day') }} as integer) as days_in_month,
+    cast(extract(day from month_end) as integer) as days_in_month,
     month <= {{ as_of_month() }} as is_reported
 from months

@@ -46,9 +46,12 @@ lines as (
         schedules.exchange_rate,
         schedule_lines.start_date,
         schedule_lines.end_date,
-        schedule_lines.unit_price,
-        schedule_lines.list_price,
-        schedule_lines.quantity
+        cast(schedule_lines.unit_price * schedule_lines.quantity as {{ money_type() }})
+        * schedules.exchange_rate as net_amount_per_period,
+        cast(
+            coalesce(schedule_lines.list_price, schedule_lines.unit_price) * schedule_lines.quantity
+            as {{ money_type() }}
+        ) * schedules.exchange_rate as gross_amount_per_period
     from {{ ref('stg_ordway__billing_schedule_lines') }} as schedule_lines
     inner join schedules on schedule_lines.billing_schedule_id = schedules.billing_schedule_id
 
@@ -70,12 +73,10 @@ select
     lines.subscription_line_id,
     lines.months_per_billing_period,
     lines.exchange_rate,
-    {{ decimal_divide('lines.unit_price * lines.quantity * lines.exchange_rate', 'lines.months_per_billing_period') }}
-        as mrr,
-    {{ decimal_divide('coalesce(lines.list_price, lines.unit_price) * lines.quantity * lines.exchange_rate', 'lines.months_per_billing_period') }}
-        as gross_mrr
+    {{ decimal_divide('lines.net_amount_per_period', 'lines.months_per_billing_period') }} as mrr,
+    {{ decimal_divide('lines.gross_amount_per_period', 'lines.months_per_billing_period') }} as gross_mrr
 from lines
 inner join months
     on
-        months.snapshot_date >= lines.start_date
+        lines.start_date <= months.snapshot_date
         and months.snapshot_date <= coalesce(lines.end_date, months.snapshot_date)

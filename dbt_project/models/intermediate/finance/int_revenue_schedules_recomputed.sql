@@ -24,15 +24,7 @@ schedules as (
         revenue_schedules.total_revenue,
         revenue_schedules.start_date,
         revenue_schedules.end_date,
-        rules.recognition_method,
-        {{ dbt.datediff('revenue_schedules.start_date', 'revenue_schedules.end_date', 'day') }} + 1
-            as term_days,
-        cast({{ dbt.dateadd('day', 1, 'revenue_schedules.end_date') }} as date) as day_after_end,
-        {{ dbt.datediff(
-            'revenue_schedules.start_date',
-            dbt.dateadd('day', 1, 'revenue_schedules.end_date'),
-            'month'
-        ) }} as calendar_months
+        rules.recognition_method
     from {{ ref('stg_ordway__revenue_schedules') }} as revenue_schedules
     inner join {{ ref('stg_ordway__subscription_lines') }} as subscription_lines
         on
@@ -45,6 +37,25 @@ schedules as (
 
 ),
 
+calendar_terms as (
+
+    select
+        *,
+        {{ date_diff('start_date', 'end_date', 'day') }} + 1 as term_days,
+        cast({{ dbt.dateadd('day', 1, 'end_date') }} as date) as day_after_end
+    from schedules
+
+),
+
+month_counts as (
+
+    select
+        *,
+        {{ date_diff('start_date', 'day_after_end', 'month') }} as calendar_months
+    from calendar_terms
+
+),
+
 whole_months as (
 
     select
@@ -54,7 +65,17 @@ whole_months as (
                 then calendar_months - 1
             else calendar_months
         end as term_whole_months
-    from schedules
+    from month_counts
+
+),
+
+anchors as (
+
+    select
+        *,
+        cast({{ dbt.dateadd('month', 'term_whole_months', 'start_date') }} as date) as anchor_date,
+        cast({{ dbt.dateadd('month', 'term_whole_months + 1', 'start_date') }} as date) as next_anchor_date
+    from whole_months
 
 ),
 
@@ -62,21 +83,13 @@ terms as (
 
     select
         *,
-        {{ dbt.datediff(
-            'cast(' ~ dbt.dateadd('month', 'term_whole_months', 'start_date') ~ ' as date)',
-            'day_after_end',
-            'day'
-        ) }} as leftover_days,
-        {{ dbt.datediff(
-            'cast(' ~ dbt.dateadd('month', 'term_whole_months', 'start_date') ~ ' as date)',
-            'cast(' ~ dbt.dateadd('month', 'term_whole_months + 1', 'start_date') ~ ' as date)',
-            'day'
-        ) }} as leftover_month_days
-    from whole_months
+        {{ date_diff('anchor_date', 'day_after_end', 'day') }} as leftover_days,
+        {{ date_diff('anchor_date', 'next_anchor_date', 'day') }} as leftover_month_days
+    from anchors
 
 ),
 
-spread as (
+months_served as (
 
     select
         schedules.revenue_schedule_id,
@@ -89,17 +102,25 @@ spread as (
         schedules.leftover_month_days,
         months.month,
         months.days_in_month,
-        {{ dbt.datediff(
-            'greatest(schedules.start_date, months.month)',
-            'least(schedules.end_date, months.month_end)',
-            'day'
-        ) }} + 1 as days_served,
+        case when schedules.start_date > months.month then schedules.start_date else months.month end
+            as served_from,
+        case when schedules.end_date < months.month_end then schedules.end_date else months.month_end end
+            as served_to,
         months.month = {{ month_start('schedules.end_date') }} as is_last_month
     from terms as schedules
     inner join {{ ref('int_months') }} as months
         on
-            months.month >= {{ month_start('schedules.start_date') }}
+            {{ month_start('schedules.start_date') }} <= months.month
             and months.month <= {{ month_start('schedules.end_date') }}
+
+),
+
+spread as (
+
+    select
+        *,
+        {{ date_diff('served_from', 'served_to', 'day') }} + 1 as days_served
+    from months_served
 
 ),
 
@@ -132,8 +153,8 @@ select
         case
             when is_last_month
                 then total_revenue - sum(case when is_last_month then 0 else rounded_amount end) over (
-                    partition by revenue_schedule_id
-                )
+                        partition by revenue_schedule_id
+                    )
             else rounded_amount
         end as {{ money_type() }}
     ) as recomputed_revenue

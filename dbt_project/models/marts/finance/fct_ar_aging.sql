@@ -1,7 +1,16 @@
 {#- One row per open invoice as of the as-of date: invoices dated on or before it, not Draft or
     Reversed, with a balance > 0 (balance incl. tax, as of the latest load). Days past due =
     as-of date - due_date; buckets current (not yet due), 1-30, 31-60, 61-90, 90+. -#}
-with open_invoices as (
+with invoices as (
+
+    select
+        *,
+        {{ as_of_date() }} as as_of_date
+    from {{ ref('stg_ordway__invoices') }}
+
+),
+
+open_invoices as (
 
     select
         invoice_id,
@@ -9,8 +18,9 @@ with open_invoices as (
         currency,
         balance_amount,
         due_date,
-        {{ dbt.datediff('due_date', as_of_date(), 'day') }} as days_past_due
-    from {{ ref('stg_ordway__invoices') }}
+        as_of_date,
+        {{ date_diff('due_date', 'as_of_date', 'day') }} as days_past_due
+    from invoices
     where
         invoice_status not in ('Draft', 'Reversed')
         and balance_amount > 0
@@ -19,7 +29,7 @@ with open_invoices as (
 )
 
 select
-    {{ as_of_date() }} as as_of_date,
+    as_of_date,
     invoice_id,
     customer_id,
     currency,

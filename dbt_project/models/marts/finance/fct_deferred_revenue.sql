@@ -26,7 +26,7 @@ spine as (
         bounds.currency
     from bounds
     inner join {{ ref('int_months') }} as months
-        on months.month >= bounds.first_month and months.is_reported
+        on bounds.first_month <= months.month and months.is_reported
 
 ),
 

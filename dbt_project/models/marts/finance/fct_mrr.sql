@@ -29,7 +29,7 @@ spine as (
     from bounds
     inner join {{ ref('int_months') }} as months
         on
-            months.month >= bounds.first_month
+            bounds.first_month <= months.month
             and months.month <= {{ dbt.dateadd('month', 1, 'bounds.last_month') }}
             and months.is_reported
 

@@ -26,7 +26,7 @@ cohort as (
     inner join mrr as earlier
         on earlier.month = {{ dbt.dateadd('month', -12, 'months.month') }} and earlier.arr > 0
     left join mrr as later
-        on later.customer_id = earlier.customer_id and later.month = months.month
+        on earlier.customer_id = later.customer_id and months.month = later.month
 
 ),
 

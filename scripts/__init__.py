@@ -1,0 +1,1 @@
+"""Command-line entry points run by the Makefile (`python -m scripts.<name>`)."""

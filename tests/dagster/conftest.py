@@ -1,0 +1,98 @@
+"""Fixtures for the Dagster tests: a clean environment (temporary warehouse, dlt directory and
+lock, no Ordway credentials), a temporary Dagster instance, and a tiny HTTP receiver standing in
+for a Slack incoming webhook."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, instance_for_test
+
+ORCHESTRATION_VARIABLES = (
+    "SLACK_WEBHOOK_URL",
+    "AS_OF_DATE",
+    "REPORTING_CURRENCY",
+    "FRESHNESS_HOURS",
+    "ROW_COUNT_DROP_PCT",
+    "OVERDUE_ALERT_DAYS",
+    "WAREHOUSE_LOCK_TIMEOUT_SECONDS",
+    "WAREHOUSE",
+)
+
+
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> dict[str, str]:
+    """No ORDWAY_* variable, a temporary DuckDB file and dlt directory (and so lock file)."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("ORDWAY_") or name in ORCHESTRATION_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+    env = {
+        "DUCKDB_PATH": str(workdir / "ordway.duckdb"),
+        "DLT_PIPELINES_DIR": str(workdir / "dlt"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    return isolate_environment(monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    with instance_for_test() as temporary:
+        yield temporary
+
+
+class WebhookReceiver:
+    """Collects the JSON bodies POSTed to it (a stand-in for Slack's incoming webhook)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                receiver.paths.append(self.path)
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/services/T000/B000/not-a-real-secret"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url)
+        yield receiver
