@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+# The Dagster instance (run history, schedules) for make ui/run/demo; tests use temporary ones.
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: help install lint format test test-fast demo run ui bench sandbox clean
 
@@ -37,10 +39,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo

@@ -128,10 +128,12 @@ def dbt_executable() -> str:
 
 
 def dbt_resource() -> DbtCliResource:
+    """dbt with the target of WAREHOUSE (profiles.yml reads the same SNOWFLAKE_* variables)."""
     return DbtCliResource(
         project_dir=DBT_PROJECT,
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=dbt_executable(),
+        target="snowflake" if warehouse_kind() == "snowflake" else "duckdb",
     )
 
 
@@ -190,8 +192,8 @@ class WarehouseUnavailableError(RuntimeError):
 def query(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Runs one read-only query and returns rows as dicts (column names lowercased).
 
-    DuckDB: a read-only connection to DUCKDB_PATH. Snowflake: the dlt pipeline's sql_client (the
-    credentials dlt reads from ``DESTINATION__SNOWFLAKE__CREDENTIALS__*``). Tables are named
+    DuckDB: a read-only connection to DUCKDB_PATH. Snowflake: the dlt pipeline's sql_client with
+    the project's SNOWFLAKE_* settings (``pipelines/warehouse.py``). Tables are named
     ``<schema>.<table>`` (``ordway_raw``, ``marts``); parameters use ``?`` placeholders.
     Callers that may overlap a writer hold ``warehouse_lock()`` around it.
     """
@@ -217,10 +219,11 @@ def _snowflake_query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     import dlt
 
     from pipelines.ordway.settings import PIPELINE_NAME
+    from pipelines.warehouse import dlt_snowflake_destination, snowflake_settings_from_env
 
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.snowflake(),
+        destination=dlt_snowflake_destination(snowflake_settings_from_env()),
         dataset_name=RAW_DATASET,
         pipelines_dir=env_str("DLT_PIPELINES_DIR", "data/dlt"),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -48,31 +49,45 @@ class World:
     instance: DagsterInstance
     tenant: dict[str, Any]
     duckdb_path: Path
+    env: dict[str, str]
     nightly: ExecuteInProcessResult
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """The world's variables (sandbox credentials, temporary warehouse) for one block only."""
     monkeypatch = pytest.MonkeyPatch()
-    workdir = tmp_path_factory.mktemp("dagster_e2e")
-    env = isolate_environment(monkeypatch, workdir)
-    args = ["--customers", str(CUSTOMERS), "--seed", str(SEED), "--as-of", AS_OF]
     try:
-        with SandboxProcess(args) as sandbox, instance_for_test() as instance:
-            for name, value in {
-                **sandbox.env,
-                "ORDWAY_BASE_URL": sandbox.base_url,
-                "ORDWAY_MAX_RPS": "0",
-                "AS_OF_DATE": AS_OF,
-            }.items():
-                monkeypatch.setenv(name, value)
-            tenant = sandbox.get_tenant()
+        workdir = Path(env["DUCKDB_PATH"]).parent
+        isolate_environment(monkeypatch, workdir)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One sandbox, warehouse and nightly run per worker (session scope, so tests of other
+    modules interleaved by xdist do not force a second nightly run)."""
+    workdir = tmp_path_factory.mktemp("dagster_e2e")
+    args = ["--customers", str(CUSTOMERS), "--seed", str(SEED), "--as-of", AS_OF]
+    with SandboxProcess(args) as sandbox, instance_for_test() as instance:
+        env = {
+            **sandbox.env,
+            "ORDWAY_BASE_URL": sandbox.base_url,
+            "ORDWAY_MAX_RPS": "0",
+            "AS_OF_DATE": AS_OF,
+            "DUCKDB_PATH": str(workdir / "ordway.duckdb"),
+            "DLT_PIPELINES_DIR": str(workdir / "dlt"),
+        }
+        tenant = sandbox.get_tenant()
+        with environment(env):
             nightly = defs.resolve_job_def("ordway_nightly").execute_in_process(
                 instance=instance, partition_key=PARTITION, raise_on_error=False
             )
-            yield World(instance, tenant, Path(env["DUCKDB_PATH"]), nightly)
-    finally:
-        monkeypatch.undo()
+        yield World(instance, tenant, workdir / "ordway.duckdb", env, nightly)
 
 
 def sql(world: World, statement: str) -> list[tuple[Any, ...]]:
@@ -164,7 +179,7 @@ def test_overdue_sensor_alerts_once_per_ar_aging_materialization(world, monkeypa
     for invoice in overdue:
         totals[invoice["currency"]] += Decimal(invoice["balance"])
     assert overdue, "the tenant should have invoices more than 60 days past due"
-    with WebhookReceiver() as receiver:
+    with environment(world.env), WebhookReceiver() as receiver:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url)
         context = build_sensor_context(instance=world.instance)
         ordway_overdue_invoices_alert(context)
@@ -212,6 +227,11 @@ def cursors() -> dict[str, Any]:
 
 def test_backfill_over_three_days_is_one_idempotent_run_that_leaves_the_cursor(world):
     assert world.nightly.success
+    with environment(world.env):
+        backfill_twice(world)
+
+
+def backfill_twice(world: World) -> None:
     job = defs.resolve_job_def("ordway_nightly")
     before, cursors_before = warehouse_snapshot(world), cursors()
     first = job.execute_in_process(instance=world.instance, tags=BACKFILL_TAGS)
