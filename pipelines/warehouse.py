@@ -15,7 +15,7 @@
 | `SNOWFLAKE_DATABASE` | yes | database holding `ORDWAY_RAW` and the dbt schemas |
 | `SNOWFLAKE_HOST` / `SNOWFLAKE_PORT` / `SNOWFLAKE_PROTOCOL` | no | emulator or proxy endpoint |
 
-Decisions (see docs/snowflake.md):
+Decisions (see the README's Snowflake section):
 
 - Role and warehouse are required: without them Snowflake silently uses the user's defaults,
   which differ between people and environments.

@@ -8,7 +8,8 @@ talk to it as to Snowflake), creates the database, prints the connection setting
 The data lives in memory and is gone when the process ends.
 
 The emulator accepts any user and password; the printed `SNOWFLAKE_PASSWORD` is fakesnow's fixed
-demo value, not a secret. What the emulator cannot do is listed in docs/snowflake.md.
+demo value, not a secret. What the emulator cannot do is listed in the README's Snowflake
+section.
 """
 
 from __future__ import annotations

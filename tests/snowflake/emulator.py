@@ -5,7 +5,7 @@ The raw tables are created with the DDL that dlt's own Snowflake destination gen
 pipeline's schema (`CREATE TABLE "ORDWAY_RAW"."INVOICES__LINE_ITEMS" (... NUMBER(38,10),
 TIMESTAMP_TZ ...)`), then filled the way dlt fills them on Snowflake: each table is written to a
 parquet file, `PUT` into the table stage and `COPY INTO ... MATCH_BY_COLUMN_NAME`. dlt itself
-cannot load into the emulator (see docs/snowflake.md, "What the emulator cannot do").
+cannot load into the emulator (see the README's Snowflake section, "What the emulator cannot do").
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ DBT = Path(sys.executable).with_name("dbt")
 RAW_DATASET = "ordway_raw"
 
 #: Profile lines the Snowflake target needs to reach an emulator or proxy. Added to a copy of
-#: dbt_project/profiles.yml when it does not have them yet (see docs/snowflake.md).
+#: dbt_project/profiles.yml when it does not have them yet (see the README's Snowflake section).
 ENDPOINT_PROFILE_FIELDS = {
     "host": "{{ env_var('SNOWFLAKE_HOST', '') }}",
     "port": "{{ env_var('SNOWFLAKE_PORT', '0') | int }}",

@@ -5,8 +5,9 @@ file are copied into the emulator through the Snowflake connector (DDL generated
 Snowflake destination, data by PUT + COPY INTO), then `dbt build --target snowflake` runs against
 the emulator and `dbt build --target duckdb` on the DuckDB file. Every intermediate model and
 mart must hold the same rows on both (a multiset difference in both directions, money compared
-exactly as Decimal). What the emulator cannot run (dbt unit tests, COMMENTs) is listed in
-docs/snowflake.md; every compiled model is parsed in Snowflake's dialect with sqlglot instead.
+exactly as Decimal). What the emulator cannot run (dbt unit tests, COMMENTs) is listed in the
+README's Snowflake section; every compiled model is parsed in Snowflake's dialect with sqlglot
+instead.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         copied = copy_raw_dataset(duckdb_path, PIPELINE_NAME, workdir / "dlt", snowflake)
         # The two builds run side by side (the raw copy above has released the DuckDB file).
         # dbt unit tests create temporary tables with qualified names, which the emulator
-        # rejects (docs/snowflake.md); they run in the DuckDB build.
+        # rejects (the README's Snowflake section); they run in the DuckDB build.
         with ThreadPoolExecutor(max_workers=2) as pool:
             snowflake_future = pool.submit(
                 run_dbt,
