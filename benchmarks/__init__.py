@@ -1,0 +1,1 @@
+"""Benchmark of extraction, transform and orchestration: `make bench` (see README.md)."""

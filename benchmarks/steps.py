@@ -1,0 +1,165 @@
+"""The measured steps of the benchmark, each run in its own child process by `benchmarks.run`.
+
+    python -m benchmarks.steps ceiling --base-url URL [--threads 4]
+    python -m benchmarks.steps extract --mode full|incremental [--resources a,b] [--start D]
+
+`extract` reads the usual ORDWAY_* / DUCKDB_PATH / DLT_PIPELINES_DIR variables and calls
+`pipelines.ordway.pipeline.run_extract`, exactly what the CLI and Dagster call. Each step prints
+one JSON object on its last stdout line. The driver reads the child's peak RSS from `wait4`, so
+memory figures are those of the measured step alone, never of the driver that holds tenants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from pipelines.ordway.settings import COLLECTIONS, DEFAULT_PAGE_SIZE, OrdwaySettings
+from pipelines.ordway_sandbox.process import auth_headers, credentials_env
+
+
+@dataclass
+class _Listing:
+    """One collection being paged by the ceiling workers."""
+
+    path: str
+    params: dict[str, Any]
+    size: int
+    next_page: int = 1
+    done: bool = False
+    pages: int = 0
+    bytes: int = 0
+
+
+def _is_empty_page(body: bytes) -> bool:
+    if len(body) > 64:
+        return False
+    decoded = json.loads(body)
+    if isinstance(decoded, dict):  # a wrapped listing: {"usages": [], "total": 0}
+        return not any(isinstance(v, list) and v for v in decoded.values())
+    return not decoded
+
+
+def ceiling(base_url: str, threads: int) -> dict[str, Any]:
+    """Downloads every page of every collection the source reads in a full load (same sort and
+    page size, no filter) with `threads` keep-alive httpx clients, discarding the bodies.
+
+    Workers take the next page of the collection with the fewest pages in flight, so every
+    collection is paged concurrently; a collection is done at its first empty page (pages already
+    requested past it are counted as requests too).
+    """
+    page_size = DEFAULT_PAGE_SIZE
+    listings = []
+    for collection in COLLECTIONS.values():
+        size = collection.page_size if collection.page_size != DEFAULT_PAGE_SIZE else page_size
+        params = {"sort": collection.sort} if collection.sort else {}
+        listings.append(_Listing(collection.path.lstrip("/"), params, size))
+    lock = threading.Lock()
+    requests = 0
+    errors: list[str] = []
+    headers = auth_headers(credentials_env())
+
+    def take() -> tuple[_Listing, int] | None:
+        nonlocal requests
+        with lock:
+            open_listings = [listing for listing in listings if not listing.done]
+            if not open_listings or errors:
+                return None
+            listing = min(open_listings, key=lambda x: x.next_page - x.pages)
+            page = listing.next_page
+            listing.next_page += 1
+            requests += 1
+            return listing, page
+
+    def work() -> None:
+        with httpx.Client(base_url=base_url + "/", headers=headers, timeout=60.0) as client:
+            while (job := take()) is not None:
+                listing, page = job
+                response = client.get(
+                    listing.path, params={**listing.params, "page": page, "size": listing.size}
+                )
+                if response.status_code != 200:
+                    errors.append(f"{listing.path} page {page}: HTTP {response.status_code}")
+                    return
+                body = response.content
+                with lock:
+                    if _is_empty_page(body):
+                        listing.done = True
+                    else:
+                        listing.pages += 1
+                        listing.bytes += len(body)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, name=f"ceiling-{n}") for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"ceiling failed: {errors[0]}")
+    return {
+        "wall_s": wall,
+        "requests": requests,
+        "pages": sum(listing.pages for listing in listings),
+        "bytes": sum(listing.bytes for listing in listings),
+        "threads": threads,
+    }
+
+
+def extract(mode: str, resources: list[str] | None) -> dict[str, Any]:
+    """One `run_extract` with step timings from dlt's trace and record counts per table."""
+    from pipelines.ordway.pipeline import make_pipeline, run_extract
+
+    settings = OrdwaySettings.from_env()
+    pipeline = make_pipeline(settings)
+    started = time.perf_counter()
+    run_extract(settings, mode, resources=resources, pipeline=pipeline)  # type: ignore[arg-type]
+    wall = time.perf_counter() - started
+    trace = pipeline.last_trace
+    steps = {
+        step.step: (step.finished_at - step.started_at).total_seconds()
+        for step in trace.steps
+        if step.finished_at is not None
+    }
+    row_counts: dict[str, int] = {}
+    if trace.last_normalize_info is not None:
+        row_counts = dict(trace.last_normalize_info.row_counts)
+    records = sum(n for table, n in row_counts.items() if table in COLLECTIONS)
+    return {
+        "wall_s": wall,
+        "steps_s": steps,
+        "records": records,
+        "rows": sum(n for table, n in row_counts.items() if not table.startswith("_dlt")),
+        "row_counts": row_counts,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.steps")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ceiling_cmd = commands.add_parser("ceiling")
+    ceiling_cmd.add_argument("--base-url", required=True)
+    ceiling_cmd.add_argument("--threads", type=int, default=4)
+    extract_cmd = commands.add_parser("extract")
+    extract_cmd.add_argument("--mode", choices=["full", "incremental"], required=True)
+    extract_cmd.add_argument("--resources", default="")
+    args = parser.parse_args(argv)
+    if args.command == "ceiling":
+        result = ceiling(args.base_url, args.threads)
+    else:
+        resources = [r for r in args.resources.split(",") if r] or None
+        result = extract(args.mode, resources)
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
