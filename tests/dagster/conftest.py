@@ -5,6 +5,8 @@ for a Slack incoming webhook."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,21 @@ ORCHESTRATION_VARIABLES = (
     "WAREHOUSE_LOCK_TIMEOUT_SECONDS",
     "WAREHOUSE",
 )
+
+
+def run_python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs ``script`` in a fresh interpreter from the repo root (imports as a new process sees
+    them: nothing cached from this test session)."""
+    from assets.resources import REPO_ROOT
+
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", script],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def isolate_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> dict[str, str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from dagster._core.definitions.backfill_policy import BackfillPolicyType
 from assets.definitions import defs
 from assets.jobs import ALL_JOBS
 from assets.resources import REPO_ROOT
+from tests.dagster.conftest import run_python
 
 RAW_COLLECTIONS = {
     "invoices",
@@ -49,14 +48,7 @@ def test_definitions_load_in_a_fresh_process_with_no_ordway_variables():
         "g = defs.resolve_asset_graph()\n"
         "print(len(g.get_all_asset_keys()), sorted(j.name for j in defs.jobs))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_python(script, env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ordway_nightly" in done.stdout
 

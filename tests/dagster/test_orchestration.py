@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -30,6 +28,7 @@ from assets.schedules import (
     ordway_run_failure_alert,
     overdue_alert_text,
 )
+from tests.dagster.conftest import run_python
 
 UTC_DAY = datetime(2026, 3, 10, tzinfo=UTC)
 WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
@@ -131,14 +130,7 @@ def test_cron_and_timezone_come_from_the_environment():
         "t = next(cron_string_iterator(start, s.cron_schedule, s.execution_timezone))\n"
         "print(s.cron_schedule, s.execution_timezone, t.isoformat())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_python(script, env)
     assert done.returncode == 0, done.stderr[-2000:]
     # from midnight in Berlin (22:00 UTC): the next tick is 01:30 CEST (UTC+2) on 1 July
     assert done.stdout.split() == [
