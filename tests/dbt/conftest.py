@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,11 @@ class DbtRun:
     results: list[dict[str, Any]]
 
     def failures(self) -> list[str]:
-        """`unique_id: status` of every node that did not pass (warnings are fine)."""
+        """`unique_id: status message` of every node that did not pass (warnings are fine)."""
         return [
-            f"{result['unique_id']}: {result['status']}"
-            for result in self.results
-            if result["status"] not in ("success", "pass", "warn")
+            f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
+            for r in self.results
+            if r["status"] not in ("success", "pass", "warn")
         ]
 
     def statuses(self, prefix: str) -> dict[str, str]:
@@ -44,16 +45,18 @@ class DbtRun:
         }
 
 
-def run_dbt(command: str, duckdb_path: Path, workdir: Path, as_of: str, *args: str) -> DbtRun:
-    """`dbt <command>` on the project with DUCKDB_PATH=duckdb_path and var as_of_date."""
-    target = workdir / "dbt_target"
-    env = {
-        **os.environ,
-        "DUCKDB_PATH": str(duckdb_path),
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_TARGET": "duckdb",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+def invoke_dbt(
+    command: str,
+    workdir: Path,
+    env: Mapping[str, str],
+    dbt_vars: Mapping[str, Any],
+    *args: str,
+    profiles_dir: Path = PROJECT_DIR,
+    timeout: float = 900,
+) -> DbtRun:
+    """`dbt <command>` on the project with its own target and log directories under `workdir`
+    (shared by the DuckDB tests here and the Snowflake emulator tests)."""
+    target = workdir / "target"
     completed = subprocess.run(
         [
             str(DBT),
@@ -61,25 +64,35 @@ def run_dbt(command: str, duckdb_path: Path, workdir: Path, as_of: str, *args: s
             "--project-dir",
             str(PROJECT_DIR),
             "--profiles-dir",
-            str(PROJECT_DIR),
+            str(profiles_dir),
             "--target-path",
             str(target),
             "--log-path",
-            str(workdir / "dbt_logs"),
+            str(workdir / "logs"),
             "--vars",
-            json.dumps({"as_of_date": as_of}),
+            json.dumps(dict(dbt_vars)),
             *args,
         ],
         cwd=REPO_ROOT,
-        env=env,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         check=False,
     )
     results_file = target / "run_results.json"
     results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, results)
+
+
+def run_dbt(command: str, duckdb_path: Path, workdir: Path, as_of: str, *args: str) -> DbtRun:
+    """`dbt <command>` on the DuckDB target with DUCKDB_PATH=duckdb_path and var as_of_date."""
+    env = {
+        "DUCKDB_PATH": str(duckdb_path),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET": "duckdb",
+    }
+    return invoke_dbt(command, workdir / "dbt", env, {"as_of_date": as_of}, *args)
 
 
 def query(duckdb_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:

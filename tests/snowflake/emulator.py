@@ -11,7 +11,6 @@ cannot load into the emulator (see the README's Snowflake section, "What the emu
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
 import subprocess
@@ -21,7 +20,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -34,10 +32,10 @@ import yaml
 
 from pipelines.warehouse import SnowflakeSettings, dlt_snowflake_destination
 from scripts.snowflake_emulator import READY_LINE
+from tests.dbt.conftest import DbtRun, invoke_dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 RAW_DATASET = "ordway_raw"
 
 #: Profile lines the Snowflake target needs to reach an emulator or proxy. Added to a copy of
@@ -196,20 +194,6 @@ def profiles_dir(workdir: Path) -> Path:
     return directory
 
 
-@dataclass
-class DbtResult:
-    returncode: int
-    output: str
-    results: list[dict[str, Any]]
-
-    def failures(self) -> list[str]:
-        return [
-            f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
-            for r in self.results
-            if r["status"] not in ("success", "pass", "warn")
-        ]
-
-
 def run_dbt(
     command: str,
     workdir: Path,
@@ -217,36 +201,11 @@ def run_dbt(
     as_of: str,
     *args: str,
     profiles: Path = PROJECT_DIR,
-) -> DbtResult:
-    """`dbt <command>` in its own target and log directories."""
-    target = workdir / "target"
-    completed = subprocess.run(
-        [
-            str(DBT),
-            command,
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(profiles),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(workdir / "logs"),
-            "--vars",
-            # fakesnow cannot parse the COMMENT statements of persist_docs (see the README)
-            json.dumps({"as_of_date": as_of, "persist_docs": False}),
-            *args,
-        ],
-        cwd=REPO_ROOT,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    results_file = target / "run_results.json"
-    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-    return DbtResult(completed.returncode, completed.stdout + completed.stderr, results)
+) -> DbtRun:
+    """`dbt <command>` in its own target and log directories; persist_docs off because fakesnow
+    cannot parse its COMMENT statements (see the README's Snowflake section)."""
+    dbt_vars = {"as_of_date": as_of, "persist_docs": False}
+    return invoke_dbt(command, workdir, env, dbt_vars, *args, profiles_dir=profiles, timeout=300)
 
 
 def normalise(value: Any) -> Any:

@@ -28,8 +28,8 @@ from pipelines.ordway.pipeline import make_pipeline, run_extract
 from pipelines.ordway.settings import PIPELINE_NAME, OrdwaySettings
 from pipelines.ordway_sandbox.process import SandboxProcess, credentials_env
 from pipelines.warehouse import SnowflakeSettings, dbt_env, snowflake_settings_from_env
+from tests.dbt.conftest import DbtRun
 from tests.snowflake.emulator import (
-    DbtResult,
     connect,
     copy_raw_dataset,
     duckdb_rows,
@@ -52,8 +52,8 @@ class Runs:
     duckdb_path: Path
     settings: SnowflakeSettings
     copied: dict[str, int]
-    snowflake: DbtResult
-    duckdb: DbtResult
+    snowflake: DbtRun
+    duckdb: DbtRun
     compiled: Path
     connection: Any
 
