@@ -1,18 +1,22 @@
-"""The HTTP client against an httpx.MockTransport: paging, retries, errors, rate limiting."""
+"""The HTTP client against an httpx.MockTransport (paging, retries, errors) and, for the rate
+limiter, against the real sandbox's token bucket."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
-from pipelines.ordway.client import OrdwayAPIError, OrdwayClient, RateLimiter
+from pipelines.ordway.client import RATE_SAFETY, OrdwayAPIError, OrdwayClient, RateLimiter
 from pipelines.ordway.settings import OrdwaySettings
+from tests.source.conftest import generated_sandbox, source_env
 
 SECRETS = {
     "api_key": "key-7f3a9c",
@@ -305,6 +309,66 @@ def test_rate_limiter_spaces_requests_across_threads() -> None:
     assert len(stamps) == 9
     # nine requests by three threads share one budget: at least eight 50 ms intervals
     assert max(stamps) - started >= 8 * 0.05 - 0.01
+
+
+def test_rate_limiter_spaces_evenly_below_the_limit_and_never_bursts_after_idling() -> None:
+    limiter = RateLimiter(rps=40)  # 25 ms at the limit, 25.8 ms with the safety factor
+    assert limiter.interval == pytest.approx(1 / (40 * RATE_SAFETY))
+    limiter.acquire()
+    time.sleep(0.3)  # idle for 12 slots: none of them may be spent later as a burst
+    stamps = []
+    for _ in range(9):
+        limiter.acquire()
+        stamps.append(time.monotonic())
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    # never two requests together, even after an oversleep; on average one interval apart
+    assert min(gaps) >= limiter.interval / 2 - 0.002
+    assert stamps[-1] - stamps[0] >= 8 * limiter.interval - 0.002
+
+
+class _RecordingLimiter(RateLimiter):
+    """The real limiter, noting when it releases each request."""
+
+    def __init__(self, rps: float) -> None:
+        super().__init__(rps)
+        self.releases: list[float] = []
+
+    def acquire(self) -> None:
+        super().acquire()
+        self.releases.append(time.monotonic())
+
+
+def test_a_client_at_the_servers_rate_gets_no_429_and_most_of_the_rate() -> None:
+    """Real sandbox over loopback with a token bucket of R = 5 req/s (burst 2) and six threads
+    sharing one client at ORDWAY_MAX_RPS = R: even spacing keeps under the server's window
+    while releasing requests at >= 90 % of R. At most one 429: a server stalled longer than an
+    interval by the machine's load (tests run in parallel) answers queued requests together,
+    which no client-side spacing can prevent."""
+    rate, per_thread = 5, 4
+    collections = ("customers", "products", "plans", "invoices", "payments", "credits")
+    limiter = _RecordingLimiter(rate)
+    with generated_sandbox() as sandbox:
+        sandbox.set_faults({"rate_limit": rate, "burst": 2})
+        settings = OrdwaySettings.from_env(source_env(sandbox, Path("."), ORDWAY_MAX_RPS=str(rate)))
+        sandbox.reset_stats()
+        with OrdwayClient(settings, limiter=limiter) as client:
+
+            def worker(collection: str) -> None:
+                for page in range(1, per_thread + 1):
+                    client.fetch_page(collection, f"/{collection}", {}, page, 5)
+
+            threads = [threading.Thread(target=worker, args=(c,)) for c in collections]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        statuses = sandbox.stats()["statuses"]
+    requests = len(collections) * per_thread
+    assert statuses.get("200", 0) == requests
+    assert statuses.get("429", 0) <= 1
+    releases = limiter.releases
+    achieved = (len(releases) - 1) / (releases[-1] - releases[0])
+    assert 0.9 * rate <= achieved <= rate
 
 
 def test_rate_limiter_zero_means_unlimited() -> None:
