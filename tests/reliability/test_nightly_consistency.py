@@ -53,7 +53,7 @@ pytestmark = [pytest.mark.slow]
 NIGHTS = 6  # advances of one day, each followed by a nightly incremental run
 LOOKBACK = timedelta(hours=2)  # ORDWAY_LOOKBACK_HOURS default
 PAID_INSIDE = Decimal("10.00")  # paid on the invoice edited inside the lookback
-PAID_OUTSIDE = Decimal("20.00")  # paid on the invoice edited outside the lookback
+CREDIT_OUTSIDE = Decimal("20.00")  # taken off a line of the invoice edited outside it
 MARTS_SCHEMA = "marts"
 #: Load-metadata columns left out of the mart comparison. The marts carry none (checked below),
 #: so nothing is excluded; a column added here must be named on purpose.
@@ -88,6 +88,7 @@ class History:
     edited_inside: dict[str, Any] = field(default_factory=dict)
     edited_outside: dict[str, Any] = field(default_factory=dict)
     reopened: dict[str, Decimal] = field(default_factory=dict)  # invoice -> balance
+    after_sweep_cursors: dict[str, Any] = field(default_factory=dict)
     deleted: dict[str, set[str]] = field(default_factory=dict)
     before_sweep: dict[str, Any] = field(default_factory=dict)
     dbt: dict[str, DbtRun] = field(default_factory=dict)
@@ -131,6 +132,18 @@ def _invoice_balance(path: Path, invoice_id: str) -> Decimal:
     return rows[0][0]
 
 
+def _line_amount(path: Path, edit: dict[str, Any]) -> Decimal:
+    rows = _raw(
+        path,
+        f"SELECT l.effective_price FROM {DATASET_NAME}.invoices__line_items l "
+        f"JOIN {DATASET_NAME}.invoices i ON l._dlt_root_id = i._dlt_id "
+        "WHERE i.id = ? AND l.line_no = ?",
+        [edit["id"], edit["line_no"]],
+    )
+    assert len(rows) == 1, (edit, rows)
+    return rows[0][0]
+
+
 def _edit_upstream(sandbox, history: History, cursor: datetime) -> None:
     """Edits and deletes on the final tenant, stamped relative to warehouse A's invoices
     cursor (the newest `updated_date` the previous nightly run stored)."""
@@ -142,23 +155,36 @@ def _edit_upstream(sandbox, history: History, cursor: datetime) -> None:
             r
             for r in invoices
             if r["status"] == "Posted"
-            and Decimal(r["balance"]) > PAID_OUTSIDE
+            and Decimal(r["balance"]) > CREDIT_OUTSIDE
+            and r["line_items"]
             and r["invoice_date"] < recent
         ),
         key=lambda r: (r["invoice_date"], r["id"]),
     )
     assert len(open_old) >= 2, "the tenant needs two old open invoices to edit"
-    for record, paid, stamp, target in (
-        (open_old[0], PAID_INSIDE, cursor - timedelta(minutes=30), history.edited_inside),
-        (open_old[1], PAID_OUTSIDE, cursor - 3 * LOOKBACK, history.edited_outside),
-    ):
-        assert parse_ms(record["updated_date"]) < stamp  # an edit moves the stamp forward
-        target.update(id=record["id"], old=Decimal(record["balance"]))
-        target["new"] = target["old"] - paid
-        record["balance"] = _money(target["new"])
-        record["paid_amount"] = _money(Decimal(record["paid_amount"]) + paid)
-        record["status"] = "Partially paid"
-        record["updated_date"] = _stamp(stamp)
+    # inside the lookback: a partial payment recorded on the header
+    record, inside = open_old[0], history.edited_inside
+    stamp = cursor - timedelta(minutes=30)
+    assert parse_ms(record["updated_date"]) < stamp  # an edit moves the stamp forward
+    inside.update(id=record["id"], old=Decimal(record["balance"]))
+    inside["new"] = inside["old"] - PAID_INSIDE
+    record["balance"] = _money(inside["new"])
+    record["paid_amount"] = _money(Decimal(record["paid_amount"]) + PAID_INSIDE)
+    record["status"] = "Partially paid"
+    record["updated_date"] = _stamp(stamp)
+    # outside the lookback: a credit on the first line (a nested row) and on the totals
+    record, outside = open_old[1], history.edited_outside
+    stamp = cursor - 3 * LOOKBACK
+    assert parse_ms(record["updated_date"]) < stamp
+    line = record["line_items"][0]
+    outside.update(id=record["id"], old=Decimal(record["balance"]), line_no=line["line_no"])
+    outside["new"] = outside["old"] - CREDIT_OUTSIDE
+    outside["line_old"] = Decimal(line["effective_price"])
+    outside["line_new"] = outside["line_old"] - CREDIT_OUTSIDE
+    line["effective_price"] = _money(outside["line_new"])
+    for name in ("subtotal", "invoice_amount", "balance"):
+        record[name] = _money(Decimal(record[name]) - CREDIT_OUTSIDE)
+    record["updated_date"] = _stamp(stamp)
     # a payment deleted upstream: the invoices it paid lose it (their embedded payments list
     # becomes empty) and reopen, edited inside the lookback
     by_id = {r["id"]: r for r in invoices}
@@ -205,9 +231,12 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         history.before_sweep = {
             "inside": _invoice_balance(nightly.duckdb_path, history.edited_inside["id"]),
             "outside": _invoice_balance(nightly.duckdb_path, history.edited_outside["id"]),
+            "outside_line": _line_amount(nightly.duckdb_path, history.edited_outside),
             "tombstones": _tombstones(nightly.duckdb_path),
+            "cursors": cursors(nightly.duckdb_path),
         }
         history.runs.append(_extract(sandbox, nightly, "sweep", "weekly sweep"))
+        history.after_sweep_cursors = cursors(nightly.duckdb_path)
 
         run_extract(full, "full", pipeline=make_pipeline(full))
 
@@ -375,9 +404,13 @@ def test_the_nightly_runs_saw_changes_and_the_sweep_caught_what_they_cannot(
     # inside the lookback: the last night merged the edit; outside: it did not (documented)
     assert history.before_sweep["inside"] == inside["new"]
     assert history.before_sweep["outside"] == outside["old"]
+    assert history.before_sweep["outside_line"] == outside["line_old"]
     # deletes are invisible to incremental runs; the sweep tombstones them
     assert history.before_sweep["tombstones"] == {}
+    # the sweep leaves the nightly cursors where they were
+    assert history.after_sweep_cursors == history.before_sweep["cursors"]
     assert _invoice_balance(history.nightly, outside["id"]) == outside["new"]
+    assert _line_amount(history.nightly, outside) == outside["line_new"]
 
     # the edited figures reach the marts; the deleted records do not
     expected = {inside["id"]: inside["new"], outside["id"]: outside["new"], **history.reopened}
@@ -391,6 +424,13 @@ def test_the_nightly_runs_saw_changes_and_the_sweep_caught_what_they_cannot(
         )
     )
     assert aging == expected
+    billed = _raw(
+        history.nightly,
+        f"SELECT billed_amount FROM {MARTS_SCHEMA}.fct_invoice_lines "
+        "WHERE invoice_id = ? AND line_no = ?",
+        [outside["id"], outside["line_no"]],
+    )
+    assert billed == [(outside["line_new"],)]
     # the invoices that lost their only payment lost its nested row too
     nested = _raw(
         history.nightly,
