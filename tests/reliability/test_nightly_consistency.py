@@ -19,7 +19,9 @@ tenant was PUT). That day is a Sunday, when the weekly sweep runs after the nigh
 
 Warehouse B is one full load of the final tenant into a fresh DuckDB file. The real `dbt build`
 runs on both with the same `as_of_date`, and every mart (found in dbt's manifest and the DuckDB
-catalog) is compared in both directions with EXCEPT ALL, as are the raw tables.
+catalog) is compared in both directions with EXCEPT ALL, as are the raw tables. Because the
+sweep re-merges every record, and so could hide a mistake of the nightly runs, the raw tables
+are also compared as the last nightly run left them: only the documented gaps may differ.
 """
 
 from __future__ import annotations
@@ -83,16 +85,19 @@ class Run:
 class History:
     nightly: Path  # warehouse A
     full: Path  # warehouse B
+    before_sweep: Path  # a copy of warehouse A after the last nightly run, before the sweep
     as_of: str
     runs: list[Run] = field(default_factory=list)
     edited_inside: dict[str, Any] = field(default_factory=dict)
     edited_outside: dict[str, Any] = field(default_factory=dict)
     reopened: dict[str, Decimal] = field(default_factory=dict)  # invoice -> balance
-    after_sweep_cursors: dict[str, Any] = field(default_factory=dict)
     deleted: dict[str, set[str]] = field(default_factory=dict)
-    before_sweep: dict[str, Any] = field(default_factory=dict)
     dbt: dict[str, DbtRun] = field(default_factory=dict)
     manifest: Path | None = None  # dbt's manifest of warehouse A's build
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
 
 
 def _stamp(value: datetime) -> str:
@@ -220,7 +225,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     with generated_sandbox() as sandbox:
         nightly = settings_for(sandbox, workdir / "nightly")
         full = settings_for(sandbox, workdir / "full")
-        history = History(nightly.duckdb_path, full.duckdb_path, as_of="")
+        history = History(
+            nightly.duckdb_path, full.duckdb_path, workdir / "before_sweep.duckdb", as_of=""
+        )
 
         history.runs.append(_extract(sandbox, nightly, "full", "first full load"))
         for night in range(1, NIGHTS + 1):
@@ -228,15 +235,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
             if night == NIGHTS:
                 _edit_upstream(sandbox, history, cursors(nightly.duckdb_path)["invoices"])
             history.runs.append(_extract(sandbox, nightly, "incremental", f"night {night}"))
-        history.before_sweep = {
-            "inside": _invoice_balance(nightly.duckdb_path, history.edited_inside["id"]),
-            "outside": _invoice_balance(nightly.duckdb_path, history.edited_outside["id"]),
-            "outside_line": _line_amount(nightly.duckdb_path, history.edited_outside),
-            "tombstones": _tombstones(nightly.duckdb_path),
-            "cursors": cursors(nightly.duckdb_path),
-        }
+        assert not _wal(nightly.duckdb_path).exists()
+        shutil.copy(nightly.duckdb_path, history.before_sweep)
         history.runs.append(_extract(sandbox, nightly, "sweep", "weekly sweep"))
-        history.after_sweep_cursors = cursors(nightly.duckdb_path)
 
         run_extract(full, "full", pipeline=make_pipeline(full))
 
@@ -246,6 +247,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     build_path = workdir / "build" / "ordway.duckdb"
     build_path.parent.mkdir()
     for name, path in (("nightly", history.nightly), ("full", history.full)):
+        assert not _wal(path).exists(), "a warehouse was left open"
         shutil.move(path, build_path)
         history.dbt[name] = run_dbt(
             "build", build_path, workdir, history.as_of, "--exclude", "resource_type:unit_test"
@@ -263,10 +265,10 @@ WAREHOUSES = ("nightly", "full_load")  # database aliases of A and B in the comp
 
 
 @contextmanager
-def _attached(history: History) -> Iterator[duckdb.DuckDBPyConnection]:
+def _attached(nightly: Path, full: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     with duckdb.connect() as con:
-        con.execute(f"ATTACH '{history.nightly}' AS nightly (READ_ONLY)")
-        con.execute(f"ATTACH '{history.full}' AS full_load (READ_ONLY)")
+        con.execute(f"ATTACH '{nightly}' AS nightly (READ_ONLY)")
+        con.execute(f"ATTACH '{full}' AS full_load (READ_ONLY)")
         yield con
 
 
@@ -283,8 +285,10 @@ def _catalog(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict
     return catalog
 
 
-def _differences(con: duckdb.DuckDBPyConnection, label: str, queries: dict[str, str]) -> list[str]:
-    """`queries[db]` selects the same columns from each warehouse; EXCEPT ALL both ways."""
+def _differences(
+    con: duckdb.DuckDBPyConnection, label: str, columns: list[str], queries: dict[str, str]
+) -> list[str]:
+    """`queries[db]` selects `columns` from each warehouse; EXCEPT ALL both ways."""
     found = []
     for left, right in (WAREHOUSES, WAREHOUSES[::-1]):
         sql = f"{queries[left]} EXCEPT ALL {queries[right]}"
@@ -292,7 +296,7 @@ def _differences(con: duckdb.DuckDBPyConnection, label: str, queries: dict[str, 
             f"SELECT count(*) OVER () AS _rows, * FROM ({sql}) ORDER BY ALL LIMIT 5"
         ).fetchall()
         if rows:
-            first = [row[1:] for row in rows]
+            first = [dict(zip(columns, row[1:], strict=True)) for row in rows]
             found.append(f"{label}: {rows[0][0]} rows in {left} and not in {right}; first: {first}")
     return found
 
@@ -310,7 +314,7 @@ def _manifest_marts(path: Path) -> set[str]:
 def test_every_mart_of_the_nightly_warehouse_equals_a_full_load_of_the_final_tenant(
     history: History,
 ) -> None:
-    with _attached(history) as con:
+    with _attached(history.nightly, history.full) as con:
         catalog = {db: _catalog(con, db, MARTS_SCHEMA) for db in WAREHOUSES}
         marts = set(catalog["nightly"])
         assert history.manifest is not None
@@ -324,18 +328,21 @@ def test_every_mart_of_the_nightly_warehouse_equals_a_full_load_of_the_final_ten
             assert columns == catalog["full_load"][table], table
             metadata = [c for c in columns if c.startswith("_dlt") or c.endswith("loaded_at")]
             assert set(metadata) <= EXCLUDED_MART_COLUMNS, (table, metadata)
-            select = ", ".join(f'"{c}"' for c in columns if c not in EXCLUDED_MART_COLUMNS)
+            columns = [c for c in columns if c not in EXCLUDED_MART_COLUMNS]
+            select = ", ".join(f'"{c}"' for c in columns)
             queries = {db: f"SELECT {select} FROM {db}.{MARTS_SCHEMA}.{table}" for db in WAREHOUSES}
             for db, sql in queries.items():
                 assert con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0] > 0, (db, table)
-            differences += _differences(con, f"{MARTS_SCHEMA}.{table}", queries)
+            differences += _differences(con, f"{MARTS_SCHEMA}.{table}", columns, queries)
     assert not differences, "\n".join(differences)
 
 
-def _raw_query(db: str, table: str, present: list[str], columns: list[str]) -> str:
+def _raw_query(
+    db: str, table: str, present: list[str], columns: list[str], exclude: dict[str, set[str]]
+) -> str:
     """The table's data `columns` (NULL where this warehouse lacks one: it has `present`),
-    each row keyed by its root record's id instead of dlt's random row ids; records tombstoned
-    in this warehouse left out."""
+    each row keyed by its root record's id instead of dlt's random row ids, without the
+    records in `exclude` (collection -> ids)."""
     root = table.split("__", 1)[0]
     key = COLLECTIONS[root].primary_key
     select = ", ".join(f't."{c}"' if c in present else f'NULL AS "{c}"' for c in columns)
@@ -344,26 +351,14 @@ def _raw_query(db: str, table: str, present: list[str], columns: list[str]) -> s
         link = "_dlt_root_id" if "_dlt_root_id" in present else "_dlt_parent_id"
         source += f" JOIN {db}.{DATASET_NAME}.{root} r ON t.{link} = r._dlt_id"
     alias = "t" if table == root else "r"
-    return (
-        f"SELECT {alias}.{key} AS _root, {select} FROM {source} WHERE {alias}.{key} NOT IN ("
-        f"SELECT id FROM {db}.{DATASET_NAME}.{DELETIONS_TABLE} "
-        f"WHERE collection = '{root}' AND deleted_at IS NOT NULL)"
-    )
+    excluded = ", ".join(f"'{record_id}'" for record_id in sorted(exclude.get(root, ())))
+    where = f" WHERE {alias}.{key} NOT IN ({excluded})" if excluded else ""
+    return f"SELECT {alias}.{key} AS _root, {select} FROM {source}{where}"
 
 
-def test_raw_tables_equal_a_full_load_apart_from_the_tombstoned_rows(history: History) -> None:
-    assert _tombstones(history.nightly) == history.deleted
-    assert _tombstones(history.full) == {}
-    # the raw rows of deleted records stay (documented); staging drops them
-    for collection, ids in history.deleted.items():
-        (record_id,) = ids
-        count = _raw(
-            history.nightly,
-            f"SELECT count(*) FROM {DATASET_NAME}.{collection} WHERE id = ?",
-            [record_id],
-        )
-        assert count == [(1,)], (collection, record_id)
-    with _attached(history) as con:
+def _raw_differences(nightly: Path, full: Path, exclude: dict[str, set[str]]) -> list[str]:
+    """Every raw data table of both warehouses, without dlt's columns and `exclude`d records."""
+    with _attached(nightly, full) as con:
         catalog = {
             db: {
                 table: columns
@@ -380,17 +375,66 @@ def test_raw_tables_equal_a_full_load_apart_from_the_tombstoned_rows(history: Hi
             columns = {c for db in WAREHOUSES for c in catalog[db][table]}
             metadata = {c for c in columns if c.startswith("_dlt")}
             assert metadata <= DLT_COLUMNS, (table, metadata - DLT_COLUMNS)
+            columns = sorted(columns - metadata)
             queries = {
-                db: _raw_query(db, table, catalog[db][table], sorted(columns - metadata))
-                for db in WAREHOUSES
+                db: _raw_query(db, table, catalog[db][table], columns, exclude) for db in WAREHOUSES
             }
-            differences += _differences(con, f"{DATASET_NAME}.{table}", queries)
+            label = f"{DATASET_NAME}.{table}"
+            differences += _differences(con, label, ["_root", *columns], queries)
+    return differences
+
+
+def test_raw_tables_equal_a_full_load_apart_from_the_tombstoned_rows(history: History) -> None:
+    assert _tombstones(history.nightly) == history.deleted
+    assert _tombstones(history.full) == {}
+    # the raw rows of deleted records stay (documented); staging drops them
+    for collection, ids in history.deleted.items():
+        (record_id,) = ids
+        count = _raw(
+            history.nightly,
+            f"SELECT count(*) FROM {DATASET_NAME}.{collection} WHERE id = ?",
+            [record_id],
+        )
+        assert count == [(1,)], (collection, record_id)
+    differences = _raw_differences(history.nightly, history.full, history.deleted)
     assert not differences, "\n".join(differences)
 
 
-def test_the_nightly_runs_saw_changes_and_the_sweep_caught_what_they_cannot(
+def test_before_the_sweep_the_nightly_runs_miss_only_what_the_contract_says(
     history: History,
 ) -> None:
+    """The sweep re-merges every record, so it could hide a mistake of the nightly runs: the
+    warehouse as the last nightly run left it must already equal the full load, apart from the
+    deleted records and the edit stamped outside the lookback."""
+    inside, outside = history.edited_inside, history.edited_outside
+    before = history.before_sweep
+    # the documented gaps are really there...
+    assert _tombstones(before) == {}
+    for collection, ids in history.deleted.items():
+        for record_id in ids:
+            sql = f"SELECT count(*) FROM {DATASET_NAME}.{collection} WHERE id = ?"
+            assert _raw(before, sql, [record_id]) == [(1,)], (collection, record_id)
+    assert _invoice_balance(before, outside["id"]) == outside["old"]
+    assert _line_amount(before, outside) == outside["line_old"]
+    # ...and nothing else differs: the edits inside the lookback are merged, including the
+    # invoices whose embedded payments list became empty
+    assert _invoice_balance(before, inside["id"]) == inside["new"]
+    nested = _raw(
+        before,
+        f"SELECT count(*) FROM {DATASET_NAME}.invoices__payments p "
+        f"JOIN {DATASET_NAME}.invoices i ON p._dlt_root_id = i._dlt_id "
+        "WHERE list_contains(?, i.id)",
+        [sorted(history.reopened)],
+    )
+    assert nested == [(0,)]
+    gaps = {**history.deleted, "invoices": history.deleted["invoices"] | {outside["id"]}}
+    differences = _raw_differences(before, history.full, gaps)
+    assert not differences, "\n".join(differences)
+    # the sweep leaves the nightly cursors where they were
+    assert cursors(history.nightly) == cursors(before)
+
+
+def test_the_nightly_runs_saw_changes_and_the_edits_reach_the_marts(history: History) -> None:
     nights = [run for run in history.runs if run.mode == "incremental"]
     assert len(nights) == NIGHTS
     for run in nights:
@@ -401,17 +445,8 @@ def test_the_nightly_runs_saw_changes_and_the_sweep_caught_what_they_cannot(
     assert all(run.incremental_rows() < first.incremental_rows() / 2 for run in nights)
 
     inside, outside = history.edited_inside, history.edited_outside
-    # inside the lookback: the last night merged the edit; outside: it did not (documented)
-    assert history.before_sweep["inside"] == inside["new"]
-    assert history.before_sweep["outside"] == outside["old"]
-    assert history.before_sweep["outside_line"] == outside["line_old"]
-    # deletes are invisible to incremental runs; the sweep tombstones them
-    assert history.before_sweep["tombstones"] == {}
-    # the sweep leaves the nightly cursors where they were
-    assert history.after_sweep_cursors == history.before_sweep["cursors"]
     assert _invoice_balance(history.nightly, outside["id"]) == outside["new"]
     assert _line_amount(history.nightly, outside) == outside["line_new"]
-
     # the edited figures reach the marts; the deleted records do not
     expected = {inside["id"]: inside["new"], outside["id"]: outside["new"], **history.reopened}
     assert history.reopened
@@ -431,15 +466,6 @@ def test_the_nightly_runs_saw_changes_and_the_sweep_caught_what_they_cannot(
         [outside["id"], outside["line_no"]],
     )
     assert billed == [(outside["line_new"],)]
-    # the invoices that lost their only payment lost its nested row too
-    nested = _raw(
-        history.nightly,
-        f"SELECT count(*) FROM {DATASET_NAME}.invoices__payments p "
-        f"JOIN {DATASET_NAME}.invoices i ON p._dlt_root_id = i._dlt_id "
-        "WHERE list_contains(?, i.id)",
-        [sorted(history.reopened)],
-    )
-    assert nested == [(0,)]
     (payment,) = history.deleted["payments"]
     (invoice,) = history.deleted["invoices"]
     assert _raw(
