@@ -29,6 +29,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines.ordway.client import OrdwayClient, OrdwayError
+from pipelines.ordway.recovery import discard_rows_of_interrupted_jobs
 from pipelines.ordway.settings import (
     COLLECTIONS,
     DATASET_NAME,
@@ -188,6 +189,7 @@ def run_extract(
     if pipeline.has_pending_data:
         logger.warning("loading packages left pending by an earlier run first")
         try:
+            discard_rows_of_interrupted_jobs(pipeline)  # a kill mid-load must not duplicate rows
             pipeline.run()
         except Exception as exc:  # a package that cannot be loaded must not block every run
             # The local state already carries that package's cursors. The warehouse's copy only
