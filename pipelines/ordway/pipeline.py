@@ -27,6 +27,7 @@ import httpx
 from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.ordway.client import OrdwayClient, OrdwayError
 from pipelines.ordway.recovery import discard_rows_of_interrupted_jobs
@@ -55,21 +56,43 @@ LOADER_FILE_FORMATS: dict[str, str | None] = {"duckdb": "parquet", "snowflake": 
 
 #: dlt settings that make a run cheaper, applied unless the environment sets them. The files
 #: they affect are short-lived local intermediates, so gzip only costs CPU (about a sixth of a
-#: full load in the profile in benchmarks/README.md).
-PERFORMANCE_DEFAULTS = {"DATA_WRITER__DISABLE_COMPRESSION": "true"}
+#: full load in the profile in benchmarks/README.md). dlt buffers this many rows per table
+#: before writing them out (default 5,000): 1,000 takes a third off the extract and normalize
+#: peak memory at no measurable cost in time.
+PERFORMANCE_DEFAULTS = {
+    "DATA_WRITER__DISABLE_COMPRESSION": "true",
+    "DATA_WRITER__BUFFER_MAX_ITEMS": "1000",
+}
+
+#: DuckDB settings for the load connection when DUCKDB_MEMORY_LIMIT / DUCKDB_THREADS are not
+#: set. DuckDB takes up to 80 % of RAM by default and its merge of a large load peaked at
+#: 1.5 GB in the benchmark; capped, it spills to `<DUCKDB_PATH>.tmp` instead.
+DUCKDB_DEFAULTS = {"memory_limit": "256MB"}
 
 
 def make_destination(settings: OrdwaySettings) -> Destination[Any, Any]:
     """The one place where the warehouse is chosen (WAREHOUSE=duckdb | snowflake)."""
     if settings.warehouse == "duckdb":
         path = ensure_duckdb_path(settings.duckdb_path)
-        return dlt.destinations.duckdb(credentials=str(path), replace_strategy=REPLACE_STRATEGY)
+        credentials = DuckDbCredentials(str(path), global_config=duckdb_config())
+        return dlt.destinations.duckdb(credentials=credentials, replace_strategy=REPLACE_STRATEGY)
     if settings.warehouse == "snowflake":
         # One set of SNOWFLAKE_* variables for dlt, dbt and Dagster (pipelines/warehouse.py).
         return dlt_snowflake_destination(
             snowflake_settings_from_env(), replace_strategy=REPLACE_STRATEGY
         )
     raise ConfigError(f"WAREHOUSE={settings.warehouse!r} must be 'duckdb' or 'snowflake'")
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings for the load (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS; empty = DuckDB's
+    defaults: 80 % of RAM, one thread per core)."""
+    config = {}
+    for name, env in (("memory_limit", "DUCKDB_MEMORY_LIMIT"), ("threads", "DUCKDB_THREADS")):
+        value = os.environ.get(env, DUCKDB_DEFAULTS.get(name, "")).strip()
+        if value:
+            config[name] = value
+    return config
 
 
 def ensure_duckdb_path(path: Path) -> Path:
@@ -108,10 +131,15 @@ def make_pipeline(settings: OrdwaySettings) -> dlt.Pipeline:
 
 
 def read_warehouse_snapshot(
-    pipeline: dlt.Pipeline, collections: Sequence[str], lookback_seconds: float
+    pipeline: dlt.Pipeline,
+    collections: Sequence[str],
+    lookback_seconds: float,
+    with_ids: bool = True,
 ) -> WarehouseSnapshot:
-    """Per incremental collection: ids in the warehouse, open tombstones, and the
-    `{id: updated_date}` of rows within the lookback of the table's newest `updated_date`."""
+    """Per incremental collection: ids in the warehouse (only `with_ids`: the modes that detect
+    deletes need them, and reading every id costs time in proportion to the history), open
+    tombstones, and the `{id: updated_date}` of rows within the lookback of the table's newest
+    `updated_date`."""
     known: dict[str, set[str]] = {}
     tombstoned: dict[str, set[str]] = {}
     versions: dict[str, dict[str, datetime]] = {}
@@ -122,11 +150,11 @@ def read_warehouse_snapshot(
                 if not collection.incremental:
                     continue
                 table = client.make_qualified_table_name(name)
-                rows = _query(client, f"SELECT id FROM {table}")
-                known[name] = {str(row[0]) for row in rows}
-                if not known[name]:
-                    continue
-                newest = _query(client, f"SELECT max(updated_date) FROM {table}")[0][0]
+                if with_ids:
+                    rows = _query(client, f"SELECT id FROM {table}")
+                    known[name] = {str(row[0]) for row in rows}
+                newest_rows = _query(client, f"SELECT max(updated_date) FROM {table}")
+                newest = newest_rows[0][0] if newest_rows else None
                 if newest is None:
                     continue
                 since = newest - timedelta(seconds=lookback_seconds)
@@ -202,7 +230,9 @@ def run_extract(
             )
             pipeline = pipeline.drop()
 
-    snapshot = read_warehouse_snapshot(pipeline, names, settings.lookback_seconds)
+    snapshot = read_warehouse_snapshot(
+        pipeline, names, settings.lookback_seconds, with_ids=mode in ("full", "sweep")
+    )
     client = OrdwayClient(settings, transport=transport)
     try:
         source = ordway_source(
