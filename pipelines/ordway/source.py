@@ -43,6 +43,8 @@ NULL_MARKERS = ("", "-")
 #: invoices -> payments -> invoices is two levels deep; their objects (custom_fields) one more.
 MAX_TABLE_NESTING = 3
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+#: How often an incremental listing is read again when records moved while it was read.
+MAX_LISTINGS = 3
 
 DELETIONS_COLUMNS: dict[str, Any] = {
     "collection": {"data_type": "text", "nullable": False},
@@ -353,9 +355,7 @@ def _incremental_resource(
         seen: set[str] = set()
         max_seen: datetime | None = None
         skipped = 0
-        for page in client.iter_pages(
-            collection.name, collection.path, params, size, collection.wrapper_key
-        ):
+        for page in _listing(client, collection, params, size):
             rows = [coerce_record(collection, record) for record in page]
             for row in rows:
                 seen.add(str(row[collection.primary_key]))
@@ -387,6 +387,39 @@ def _incremental_resource(
         max_table_nesting=MAX_TABLE_NESTING,
         parallelized=True,
     )
+
+
+def _listing(
+    client: OrdwayClient, collection: Collection, params: Mapping[str, Any], size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The pages of one listing, read again (up to MAX_LISTINGS times) while records move.
+
+    Ordway pages by offset over `updated_date` order: a record edited while we page moves to
+    the end, so it is served twice and the record after it slides onto a page already read,
+    where this listing never sees it (and, being older than the cursor, no later nightly run
+    would either). A record served twice is the sign; reading the listing again collects what
+    slid back. Merging on `id` keeps one row per record, the latest `updated_date` winning.
+    """
+    for listing in range(1, MAX_LISTINGS + 1):
+        served: set[str] = set()
+        moved = False
+        for page in client.iter_pages(
+            collection.name, collection.path, params, size, collection.wrapper_key
+        ):
+            for record in page:
+                key = str(record.get(collection.primary_key)) if isinstance(record, dict) else ""
+                moved = moved or key in served
+                served.add(key)
+            yield page
+        if not moved:
+            return
+        logger.warning(
+            "%s: records moved during listing %d of %d (an id was served twice); %s",
+            collection.name,
+            listing,
+            MAX_LISTINGS,
+            "listing again" if listing < MAX_LISTINGS else "the next run or sweep catches up",
+        )
 
 
 def _full_refresh_resource(

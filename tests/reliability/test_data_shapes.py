@@ -374,7 +374,7 @@ def test_a_record_served_on_two_pages_lands_once_with_its_later_version(
     warehouse.run()
     editor.join(timeout=30)
     assert pages_at_edit == [["1"]]  # the edit landed after page 1, before page 2
-    assert set(sandbox.stats()["statuses"]) == {"200"}  # no retry: one request per page
+    assert set(sandbox.stats()["statuses"]) == {"200"}  # no error, no retry
 
     total, distinct = warehouse.query(f"SELECT count(*), count(DISTINCT id) FROM {RAW}.invoices")[0]
     assert total == distinct
@@ -388,10 +388,9 @@ def test_a_record_served_on_two_pages_lands_once_with_its_later_version(
     assert lines == [Decimal(line["effective_price"]) for line in record["line_items"]]
     assert lines[0] == Decimal("777.70")
 
-    # The edit also shifted the offset pages: one record slid back onto page 1 after it was
-    # served, so this run missed it, and no nightly re-reads it (it is older than the cursor
-    # minus the lookback). The weekly sweep lists everything and repairs that.
-    warehouse.run("sweep")
+    # The edit also shifted the offset pages: one record slid back onto page 1 after page 1
+    # was read (and is older than any later nightly's window). It is not lost: the source saw
+    # a record served twice and read the listing again.
     assert warehouse_invoices_summary(warehouse.path) == invoices_summary(tenant)
 
 
