@@ -10,6 +10,7 @@ cannot be coerced stops the run with `RecordTypeError` before anything is loaded
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -165,25 +166,35 @@ _CONVERTERS = (
 )
 
 
+@functools.cache
+def _plan(types: FieldTypes) -> tuple[tuple[str, tuple[str, ...], str, Any, str], ...]:
+    """The typed fields of a table as (name, parent keys, leaf key, converter, kind), worked
+    out once per table instead of once per row."""
+    plan = []
+    for attr, convert, kind in _CONVERTERS:
+        for name in getattr(types, attr):
+            *parents, leaf = name.split(".")
+            plan.append((name, tuple(parents), leaf, convert, kind))
+    return tuple(plan)
+
+
 def _coerce_fields(
     row: dict[str, Any], types: FieldTypes, collection: str, record_id: Any, prefix: str
 ) -> None:
-    for attr, convert, kind in _CONVERTERS:
-        for name in getattr(types, attr):
-            container: Any = row
-            *parents, leaf = name.split(".")
-            for parent in parents:
-                container = container.get(parent) if isinstance(container, dict) else None
-            if not isinstance(container, dict) or leaf not in container:
-                continue
-            value = container[leaf]
-            if value is None or (isinstance(value, str) and value.strip() in NULL_MARKERS):
-                container[leaf] = None
-                continue
-            try:
-                container[leaf] = convert(value)
-            except _Bad:
-                raise RecordTypeError(collection, record_id, prefix + name, value, kind) from None
+    for name, parents, leaf, convert, kind in _plan(types):
+        container: Any = row
+        for parent in parents:
+            container = container.get(parent) if isinstance(container, dict) else None
+        if not isinstance(container, dict) or leaf not in container:
+            continue
+        value = container[leaf]
+        if value is None or (isinstance(value, str) and value.strip() in NULL_MARKERS):
+            container[leaf] = None
+            continue
+        try:
+            container[leaf] = convert(value)
+        except _Bad:
+            raise RecordTypeError(collection, record_id, prefix + name, value, kind) from None
 
 
 def coerce_record(collection: Collection, record: dict[str, Any]) -> dict[str, Any]:
