@@ -12,7 +12,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import instance_for_test
+from dagster import DagsterInstance, instance_for_test
+from dagster._core.instance.ref import InstanceRef
 
 from assets.definitions import defs
 from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
@@ -35,6 +36,11 @@ def test_two_runs_started_together_never_write_the_warehouse_at_once(
     server: SandboxProcess, tmp_path: Path
 ) -> None:
     env = job_env(server, tmp_path)  # one DuckDB file, dlt directory and Dagster instance
+    # an instance that has been used before (two processes creating its SQLite tables at the
+    # same moment race each other, which only a brand-new DAGSTER_HOME can see)
+    home = Path(env["DAGSTER_HOME"])
+    home.mkdir()
+    DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).dispose()
     runs = [start_nightly(env, "first"), start_nightly(env, "second")]
     codes = [run.wait() for run in runs]
     outputs = [run.stdout + run.stderr for run in runs]
