@@ -105,7 +105,12 @@ class Warehouse:
 
     @classmethod
     def copy_of(
-        cls, loaded: Path, sandbox: SandboxProcess, workdir: Path, duckdb_path: Path | None = None
+        cls,
+        loaded: Path,
+        sandbox: SandboxProcess,
+        workdir: Path,
+        duckdb_path: Path | None = None,
+        **env: str,
     ) -> Warehouse:
         """A copy of the `loaded` warehouse and its dlt directory, as left by its last run."""
         shutil.copytree(loaded / "dlt", workdir / "dlt")
@@ -113,7 +118,7 @@ class Warehouse:
         shutil.copyfile(loaded / "ordway.duckdb", duckdb_path)
         if (loaded / "ordway.duckdb.wal").exists():
             shutil.copyfile(loaded / "ordway.duckdb.wal", f"{duckdb_path}.wal")
-        return cls(sandbox, workdir, DUCKDB_PATH=str(duckdb_path))
+        return cls(sandbox, workdir, DUCKDB_PATH=str(duckdb_path), **env)
 
     def run(self, mode: str = "incremental", resources: tuple[str, ...] = ("invoices",)) -> None:
         run_extract(self.settings, mode, resources=resources, pipeline=self.pipeline)  # type: ignore[arg-type]
@@ -392,6 +397,50 @@ def test_a_record_served_on_two_pages_lands_once_with_its_later_version(
     # was read (and is older than any later nightly's window). It is not lost: the source saw
     # a record served twice and read the listing again.
     assert warehouse_invoices_summary(warehouse.path) == invoices_summary(tenant)
+
+
+def test_a_record_deleted_while_a_sweep_pages_marks_only_itself_deleted(
+    sandbox: SandboxProcess, baseline: dict[str, Any], loaded: Path, tmp_path: Path
+) -> None:
+    """A delete during a sweep shifts the offset pages: the record after the deleted one slides
+    onto page 1 after page 1 was read, so the listing never serves it. Absent from a complete
+    listing is not deleted: the sweep asks for it by id and keeps it."""
+    by_cursor = sorted(baseline["invoices"], key=lambda r: (r["updated_date"], r["id"]))
+    gone, slid = by_cursor[0]["id"], by_cursor[20]["id"]  # pages of 20: first on page 1 and 2
+    tenant = copy.deepcopy(baseline)
+    tenant["invoices"] = [r for r in tenant["invoices"] if r["id"] != gone]
+
+    sandbox.set_faults({"faults": ["timeout:invoices:1:1"], "stall_seconds": 2})
+    sandbox.reset_stats()
+    pages_at_edit: list[list[str]] = []
+    editor = threading.Thread(
+        target=put_after_page_one, args=(sandbox, tenant, pages_at_edit), daemon=True
+    )
+    editor.start()
+    warehouse = Warehouse.copy_of(
+        loaded, sandbox, tmp_path, ORDWAY_PAGE_SIZE="20", ORDWAY_TIMEOUT_SECONDS="20"
+    )
+    warehouse.run(mode="sweep")
+    editor.join(timeout=30)
+    assert pages_at_edit == [["1"]]  # the delete landed after page 1, before page 2
+
+    def open_tombstones() -> set[str]:
+        rows = warehouse.query(
+            f"SELECT id FROM {RAW}._ordway_deletions "
+            "WHERE collection = 'invoices' AND deleted_at IS NOT NULL"
+        )
+        return {row[0] for row in rows}
+
+    assert open_tombstones() == set()  # neither the skipped record nor (yet) the deleted one
+    # the shape was real: the listing skipped `slid`, and the sweep asked for it by id
+    asked_by_id = [e["path"] for e in sandbox.stats()["log"] if e["path"].endswith(f"/{slid}")]
+    assert asked_by_id
+    total, distinct = warehouse.query(f"SELECT count(*), count(DISTINCT id) FROM {RAW}.invoices")[0]
+    assert total == distinct == len(baseline["invoices"])
+
+    sandbox.set_faults({})
+    warehouse.run(mode="sweep")  # an undisturbed sweep sees the delete, and only it
+    assert open_tombstones() == {gone}
 
 
 def put_after_page_one(
