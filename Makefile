@@ -10,11 +10,12 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 # The Dagster instance (run history, schedules) for make ui/run/demo; tests use temporary ones.
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: help install lint format test test-fast demo run ui bench sandbox clean
+.PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox clean
 
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
-	@echo "make test   - lint (ruff, sqlfluff) and the whole test suite"
+	@echo "make test   - lint (ruff, sqlfluff) and the test suite (all but tests/reliability/)"
+	@echo "make test-reliability - the end-to-end reliability suite (tests/reliability/)"
 	@echo "make run    - run the nightly job once against the configured ORDWAY_* and warehouse"
 	@echo "make ui     - dagster dev with this workspace"
 	@echo "make bench  - the performance benchmark (see README)"
@@ -38,8 +39,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The reliability suite (real Dagster runs killed, raced and scanned; a week of nightly runs)
+# takes as long as everything else together, so it has its own target; CI runs both.
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability
+
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/reliability
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
