@@ -105,9 +105,11 @@ class RateLimiter:
         rps: float,
         clock: Callable[[], float] = time.monotonic,
         safety: float = RATE_SAFETY,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = 1.0 / (rps * safety) if rps > 0 else 0.0
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._next = 0.0
 
@@ -122,7 +124,7 @@ class RateLimiter:
             now = self._clock()
             planned = max(now, self._next)
             if planned > now:
-                time.sleep(planned - now)
+                self._sleep(planned - now)
             released = self._clock()
             self._next = max(planned + self.interval, released + self.interval / 2)
 

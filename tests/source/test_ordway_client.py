@@ -311,19 +311,38 @@ def test_rate_limiter_spaces_requests_across_threads() -> None:
     assert max(stamps) - started >= 8 * 0.05 - 0.01
 
 
+class _FakeTime:
+    """A clock and a sleep for the limiter: sleeping moves the clock, overslept by the amounts
+    queued in `oversleep` (a thread woken late by the scheduler)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.oversleep: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds + (self.oversleep.pop(0) if self.oversleep else 0.0)
+
+
 def test_rate_limiter_spaces_evenly_below_the_limit_and_never_bursts_after_idling() -> None:
-    limiter = RateLimiter(rps=40)  # 25 ms at the limit, 25.8 ms with the safety factor
+    fake = _FakeTime()
+    limiter = RateLimiter(rps=40, clock=fake.clock, sleep=fake.sleep)  # 25.8 ms with safety
     assert limiter.interval == pytest.approx(1 / (40 * RATE_SAFETY))
     limiter.acquire()
-    time.sleep(0.3)  # idle for 12 slots: none of them may be spent later as a burst
+    fake.now += 0.3  # idle for 12 slots: none of them may be spent later as a burst
+    fake.oversleep = [0.0, 0.02, 0.0, 0.0, 0.03]  # two late wake-ups
     stamps = []
     for _ in range(9):
         limiter.acquire()
-        stamps.append(time.monotonic())
+        stamps.append(fake.clock())
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     # never two requests together, even after an oversleep; on average one interval apart
-    assert min(gaps) >= limiter.interval / 2 - 0.002
-    assert stamps[-1] - stamps[0] >= 8 * limiter.interval - 0.002
+    assert min(gaps) >= limiter.interval / 2 - 1e-9
+    assert stamps[-1] - stamps[0] >= 8 * limiter.interval - 1e-9
+    # an on-time sleep costs no rate: the planned slot, not the wake-up, sets the next one
+    assert gaps[0] == pytest.approx(limiter.interval)
 
 
 class _RecordingLimiter(RateLimiter):
