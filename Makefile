@@ -63,7 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 sandbox: $(STAMP)
-	$(BIN)/python -m pipelines.ordway_sandbox serve --port 8765 --customers 200 --seed 42
+	$(BIN)/python -m ordway_sandbox serve --port 8765 --customers 200 --seed 42
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

@@ -47,9 +47,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ordway_sandbox.process import SandboxProcess, credentials_env
+from ordway_sandbox.tenant import GENERATOR_VERSION, default_start
 from pipelines.ordway.settings import COLLECTIONS, INCREMENTAL_COLLECTIONS
-from pipelines.ordway_sandbox.process import SandboxProcess, credentials_env
-from pipelines.ordway_sandbox.tenant import GENERATOR_VERSION, default_start
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -181,7 +181,7 @@ def tenant_file(config: Config, customers: int, as_of: dt.date) -> Path:
         return path
     print(f"  generating {customers} customers as of {as_of} ...", flush=True)
     partial = path.with_suffix(".partial")
-    command = [sys.executable, "-m", "pipelines.ordway_sandbox", "generate"]
+    command = [sys.executable, "-m", "ordway_sandbox", "generate"]
     command += ["--customers", str(customers), "--seed", str(config.seed)]
     command += ["--as-of", as_of.isoformat(), "--start", start.isoformat(), "--out", str(partial)]
     child = run_child(command, {}, config.work_dir / "logs" / f"{name}.log", "tenant generation")

@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
+from ordway_sandbox.process import auth_headers, credentials_env
 from pipelines.ordway.settings import COLLECTIONS, DEFAULT_PAGE_SIZE, OrdwaySettings
-from pipelines.ordway_sandbox.process import auth_headers, credentials_env
 
 
 @dataclass

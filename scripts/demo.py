@@ -49,7 +49,7 @@ def say(text: str = "") -> None:
 
 def demo_tenant(today: str) -> Path:
     """Writes today's tenant unless the file already holds it; keeps an earlier `start`."""
-    from pipelines.ordway_sandbox.tenant import build_tenant
+    from ordway_sandbox.tenant import build_tenant
 
     start = None
     if TENANT_PATH.exists():
@@ -250,7 +250,7 @@ def main() -> int:
 
     from dagster import DagsterInstance
 
-    from pipelines.ordway_sandbox.process import SandboxProcess
+    from ordway_sandbox.process import SandboxProcess
 
     tenant = demo_tenant(today)
     first = _is_first_run(duckdb_file)

@@ -1,7 +1,7 @@
 """Configuration of the Ordway source: endpoints, page sizes, incremental vs full refresh, field
 types per collection, and the environment variables the pipeline reads.
 
-Field lists follow `pipelines/ordway_sandbox/TENANT.md` and `ordway-api.md` §11. Only fields that
+Field lists follow `ordway_sandbox/TENANT.md` and `ordway-api.md` §11. Only fields that
 need a type other than text are listed; every other field is loaded as it arrives.
 """
 

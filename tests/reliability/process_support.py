@@ -4,8 +4,8 @@ A run is ``python -m scripts.run_nightly`` (what ``make run`` does: the ``ordway
 definition the schedule launches) in its own process group, with its own DAGSTER_HOME, DuckDB
 file, dlt directory and dbt target directory under one work directory, and its output in files
 (so a killed run leaves them readable). Warehouses are compared table by table: raw tables as
-row sets keyed by record id (``tests.source.conftest.table_rows``), marts with ``EXCEPT ALL`` in
-both directions between two attached DuckDB files.
+row sets keyed by record id (``tests.pipelines.ordway.conftest.table_rows``), marts with
+``EXCEPT ALL`` in both directions between two attached DuckDB files.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 
 from assets.resources import REPO_ROOT
-from pipelines.ordway_sandbox.process import SandboxProcess
-from tests.dagster.conftest import ORCHESTRATION_VARIABLES
+from ordway_sandbox.process import SandboxProcess
+from tests.assets.conftest import ORCHESTRATION_VARIABLES
 
 CUSTOMERS = 20
 SEED = 23

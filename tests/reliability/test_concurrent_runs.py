@@ -16,12 +16,12 @@ from dagster import DagsterInstance, instance_for_test
 from dagster._core.instance.ref import InstanceRef
 
 from assets.definitions import defs
+from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
-from pipelines.ordway_sandbox.process import SandboxProcess
 from scripts.run_nightly import failure_summary
-from tests.dagster.conftest import isolate_environment
+from tests.assets.conftest import isolate_environment
+from tests.pipelines.ordway.conftest import tenant_summary, warehouse_summary
 from tests.reliability.process_support import PARTITION, job_env, sandbox, start_nightly
-from tests.source.conftest import tenant_summary, warehouse_summary
 
 pytestmark = pytest.mark.slow
 

@@ -25,11 +25,11 @@ from urllib.parse import parse_qs
 import dlt
 import pytest
 
+from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from pipelines.ordway.settings import DATASET_NAME, OrdwaySettings
-from pipelines.ordway_sandbox.process import SandboxProcess
-from tests.dbt.conftest import DbtRun, run_dbt
-from tests.source.conftest import (
+from tests.dbt_project.conftest import DbtRun, run_dbt
+from tests.pipelines.ordway.conftest import (
     connect,
     cursors,
     settings_for,

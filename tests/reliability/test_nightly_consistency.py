@@ -47,8 +47,8 @@ from pipelines.ordway.settings import (
     INCREMENTAL_COLLECTIONS,
     OrdwaySettings,
 )
-from tests.dbt.conftest import DbtRun, run_dbt
-from tests.source.conftest import cursors, generated_sandbox, parse_ms, settings_for
+from tests.dbt_project.conftest import DbtRun, run_dbt
+from tests.pipelines.ordway.conftest import cursors, generated_sandbox, parse_ms, settings_for
 
 pytestmark = [pytest.mark.slow]
 

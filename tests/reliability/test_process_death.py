@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ordway_sandbox.process import SandboxProcess
+from ordway_sandbox.process import SandboxProcess
+from tests.pipelines.ordway.conftest import cursors, table_rows
 from tests.reliability.process_support import (
     differing_rows,
     job_env,
@@ -25,7 +26,6 @@ from tests.reliability.process_support import (
     start_nightly,
     wait_until,
 )
-from tests.source.conftest import cursors, table_rows
 
 pytestmark = pytest.mark.slow
 

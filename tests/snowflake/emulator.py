@@ -32,7 +32,7 @@ import yaml
 
 from pipelines.warehouse import SnowflakeSettings, dlt_snowflake_destination
 from scripts.snowflake_emulator import READY_LINE
-from tests.dbt.conftest import DbtRun, invoke_dbt
+from tests.dbt_project.conftest import DbtRun, invoke_dbt
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"

@@ -24,11 +24,11 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
+from ordway_sandbox.process import SandboxProcess, credentials_env
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from pipelines.ordway.settings import PIPELINE_NAME, OrdwaySettings
-from pipelines.ordway_sandbox.process import SandboxProcess, credentials_env
 from pipelines.warehouse import SnowflakeSettings, dbt_env, snowflake_settings_from_env
-from tests.dbt.conftest import DbtRun
+from tests.dbt_project.conftest import DbtRun
 from tests.snowflake.emulator import (
     connect,
     copy_raw_dataset,

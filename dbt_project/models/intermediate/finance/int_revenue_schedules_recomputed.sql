@@ -6,7 +6,7 @@
                                 (anniversaries from start_date, clamped to month-end) plus
                                 leftover days r as r / L of the anniversary month of length L;
                                 full month round(R, 2), partial month round(R * d_m / dim, 2)
-    (the same definition as pipelines/ordway_sandbox/recognition.py; computed exactly as
+    (the same definition as ordway_sandbox/recognition.py; computed exactly as
     A * L / (K * L + r), no intermediate rounding).
     Both: the last month takes the residual so the schedule sums to A exactly.
     Event-based methods (Recognize on invoicing, Usage) are not recomputed. -#}

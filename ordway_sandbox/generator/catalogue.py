@@ -1,0 +1,327 @@
+"""The synthetic company's static set-up: currencies, FX, tax, revenue rules, accounts, products
+and plans. Everything here is a constant or a pure function of its arguments."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from ordway_sandbox import recognition as rec
+
+CENT = Decimal("0.01")
+BASE_CURRENCY = "USD"
+
+# currency -> (share of customers, price-book factor vs USD list, base USD rate, tax rate, tax name)
+CURRENCIES: dict[str, tuple[float, Decimal, float, Decimal, str]] = {
+    "USD": (0.58, Decimal("1"), 1.0, Decimal("0.08"), "Sales Tax"),
+    "EUR": (0.17, Decimal("0.92"), 1.085, Decimal("0.20"), "VAT"),
+    "GBP": (0.15, Decimal("0.79"), 1.265, Decimal("0.20"), "VAT"),
+    "CAD": (0.10, Decimal("1.36"), 0.735, Decimal("0.13"), "HST"),
+}
+
+_rate_cache: dict[tuple[str, int], tuple[float, Decimal]] = {}
+
+
+def fx_rate(currency: str, day: date) -> tuple[float, Decimal]:
+    """USD per one unit of ``currency`` for ``day``'s month (deterministic, 6 dp).
+
+    Returned as the wire float and the equal ``Decimal``. The rate depends only on the calendar
+    month, never on the tenant's parameters.
+    """
+    key = (currency, day.year * 12 + day.month - 1)
+    cached = _rate_cache.get(key)
+    if cached is not None:
+        return cached
+    if currency == BASE_CURRENCY:
+        value = Decimal("1.0")
+    else:
+        base = CURRENCIES[currency][2]
+        phase = {"EUR": 0.3, "GBP": 1.7, "CAD": 4.1}[currency]
+        wobble = 1 + 0.04 * math.sin(2 * math.pi * key[1] / 17 + phase)
+        value = Decimal(repr(round(base * wobble, 6)))
+    result = (float(value), value)
+    _rate_cache[key] = result
+    return result
+
+
+def tax_rate(currency: str) -> Decimal:
+    return CURRENCIES[currency][3]
+
+
+def tax_name(currency: str) -> str:
+    return CURRENCIES[currency][4]
+
+
+def local_price(usd_price: Decimal, currency: str) -> Decimal:
+    """A USD list price converted with the currency's price book, rounded half-up to cents."""
+    return (usd_price * CURRENCIES[currency][1]).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RevenueRule:
+    id: str
+    name: str
+    method: str
+    posting_day: str
+
+
+REVENUE_RULES = (
+    RevenueRule("PR-00001", "Straight-line monthly", rec.STRAIGHT_LINE, "End of Period"),
+    RevenueRule("PR-00002", "Daily ratable", rec.EXACT_DAYS, "End of Period"),
+    RevenueRule("PR-00003", "Recognize on invoicing", rec.ON_INVOICING, "Invoice Date"),
+    RevenueRule("PR-00004", "Usage as consumed", rec.USAGE, "End of Period"),
+)
+RULES = {rule.id: rule for rule in REVENUE_RULES}
+
+# code, name, account_type, sub_type, parent
+ACCOUNTS = (
+    ("1000", "Operating Cash", "Assets", "Cash", ""),
+    ("1200", "Accounts Receivable", "Assets", "Accounts Receivable", ""),
+    ("1250", "Unbilled Receivables", "Assets", "Accounts Receivable", "1200"),
+    ("2300", "Sales Tax Payable", "Liability", "Tax Payable", ""),
+    ("2400", "Deferred Revenue", "Liability", "Deferred Revenue", ""),
+    ("4000", "Subscription Revenue", "Income", "Sales", ""),
+    ("4100", "Usage Revenue", "Income", "Sales", "4000"),
+    ("4200", "Professional Services Revenue", "Income", "Sales", ""),
+    ("4900", "Discounts and Credits", "Income", "Contra Revenue", ""),
+    ("6100", "Payment Processing Fees", "Expenses", "Bank Fees", ""),
+)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    sku: str
+    taxable: bool
+    rule_id: str
+    revenue_account: str
+    description: str
+
+
+PRODUCTS = (
+    Product("P-00001", "Platform Core", "CORE", True, "PR-00001", "4000", "Core platform seats"),
+    Product("P-00002", "Analytics Add-on", "ANLY", True, "PR-00002", "4000", "Dashboards"),
+    Product("P-00003", "Enterprise Suite", "ENT", True, "PR-00001", "4000", "Enterprise seats"),
+    Product("P-00004", "Premium Support", "SUPP", False, "PR-00002", "4000", "24x7 support"),
+    Product("P-00005", "Implementation Services", "IMPL", False, "PR-00003", "4200", ""),
+    Product("P-00006", "API Calls", "API", True, "PR-00004", "4100", "Metered API usage"),
+    Product("P-00007", "Onboarding Workshop", "ONB", False, "PR-00003", "4200", ""),
+)
+PRODUCT_BY_ID = {product.id: product for product in PRODUCTS}
+
+MONTHS_PER_PERIOD = {
+    "Monthly": 1,
+    "Quarterly": 3,
+    "Semi-annually": 6,
+    "Annually": 12,
+    "2 Years": 24,
+    "3 Years": 36,
+}
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    plan_id: str
+    plan_name: str
+    product_id: str
+    name: str
+    type: str  # "Recurring" | "One time" | "Usage based"
+    billing_period: str  # "" for one-time / usage ("Monthly" usage is rated per month)
+    pricing_model: str  # "Flat fee" | "Per unit"
+    list_price: Decimal  # USD, per unit per billing period
+    unit_of_measure: str
+
+    @property
+    def months(self) -> int:
+        return MONTHS_PER_PERIOD.get(self.billing_period, 0)
+
+    @property
+    def product(self) -> Product:
+        return PRODUCT_BY_ID[self.product_id]
+
+    @property
+    def rule(self) -> RevenueRule:
+        return RULES[self.product.rule_id]
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str
+    name: str
+    status: str
+    plan_type: str
+    charges: tuple[Charge, ...]
+
+
+def _plan(number: int, name: str, charges: list[tuple], status: str = "Active") -> Plan:
+    plan_id = f"PLN-{number:05d}"
+    built = tuple(
+        Charge(
+            id=f"CHG-{charge_no:05d}",
+            plan_id=plan_id,
+            plan_name=name,
+            product_id=product_id,
+            name=charge_name,
+            type=kind,
+            billing_period=period,
+            pricing_model=model,
+            list_price=Decimal(price),
+            unit_of_measure=uom,
+        )
+        for charge_no, product_id, charge_name, kind, period, model, price, uom in charges
+    )
+    return Plan(plan_id, name, status, "Standard", built)
+
+
+PLANS = (
+    _plan(
+        1,
+        "Starter",
+        [(1, "P-00001", "Starter seats", "Recurring", "Monthly", "Per unit", "25.00", "Seat")],
+    ),
+    _plan(
+        2,
+        "Growth Monthly",
+        [(2, "P-00001", "Growth seats", "Recurring", "Monthly", "Per unit", "45.00", "Seat")],
+    ),
+    _plan(
+        3,
+        "Growth Annual",
+        [
+            (
+                3,
+                "P-00001",
+                "Growth seats (annual)",
+                "Recurring",
+                "Annually",
+                "Per unit",
+                "480.00",
+                "Seat",
+            )
+        ],
+    ),
+    _plan(
+        4,
+        "Business Quarterly",
+        [(4, "P-00001", "Business seats", "Recurring", "Quarterly", "Per unit", "150.00", "Seat")],
+    ),
+    _plan(
+        5,
+        "Enterprise 2-Year",
+        [
+            (
+                5,
+                "P-00003",
+                "Enterprise seats (2 years)",
+                "Recurring",
+                "2 Years",
+                "Per unit",
+                "1900.00",
+                "Seat",
+            )
+        ],
+    ),
+    _plan(
+        6,
+        "Enterprise 3-Year",
+        [
+            (
+                6,
+                "P-00003",
+                "Enterprise seats (3 years)",
+                "Recurring",
+                "3 Years",
+                "Per unit",
+                "2700.00",
+                "Seat",
+            )
+        ],
+    ),
+    _plan(
+        7,
+        "Enterprise Annual",
+        [
+            (
+                7,
+                "P-00003",
+                "Enterprise seats (annual)",
+                "Recurring",
+                "Annually",
+                "Per unit",
+                "1000.00",
+                "Seat",
+            )
+        ],
+    ),
+    _plan(
+        8,
+        "Analytics Add-on",
+        [(8, "P-00002", "Analytics", "Recurring", "Quarterly", "Flat fee", "900.00", "Each")],
+    ),
+    _plan(
+        9,
+        "Premium Support",
+        [
+            (
+                9,
+                "P-00004",
+                "Premium support (semi-annual)",
+                "Recurring",
+                "Semi-annually",
+                "Flat fee",
+                "3000.00",
+                "Each",
+            ),
+            (
+                10,
+                "P-00004",
+                "Premium support (annual)",
+                "Recurring",
+                "Annually",
+                "Flat fee",
+                "5500.00",
+                "Each",
+            ),
+        ],
+    ),
+    _plan(
+        10,
+        "Implementation",
+        [(11, "P-00005", "Implementation", "One time", "", "Flat fee", "5000.00", "Each")],
+    ),
+    _plan(
+        11,
+        "Onboarding",
+        [(12, "P-00007", "Onboarding workshop", "One time", "", "Flat fee", "1200.00", "Each")],
+    ),
+    _plan(
+        12,
+        "API Usage",
+        [(13, "P-00006", "API calls", "Usage based", "", "Per unit", "0.50", "1k calls")],
+    ),
+    _plan(
+        13,
+        "Legacy Basic",
+        [(14, "P-00001", "Basic seats", "Recurring", "Monthly", "Per unit", "19.00", "Seat")],
+        status="Inactive",
+    ),
+)
+CHARGES = {charge.id: charge for plan in PLANS for charge in plan.charges}
+
+STARTER, GROWTH_M, GROWTH_A, BUSINESS_Q = "CHG-00001", "CHG-00002", "CHG-00003", "CHG-00004"
+ENT_2Y, ENT_3Y, ENT_A = "CHG-00005", "CHG-00006", "CHG-00007"
+ANALYTICS, SUPPORT_6M, SUPPORT_12M = "CHG-00008", "CHG-00009", "CHG-00010"
+IMPLEMENTATION, ONBOARDING, API_USAGE = "CHG-00011", "CHG-00012", "CHG-00013"
+
+# plan switches offered mid-term (old main charge -> new main charge)
+SWITCHES = {
+    STARTER: GROWTH_M,
+    GROWTH_M: STARTER,
+    GROWTH_A: ENT_A,
+    BUSINESS_Q: GROWTH_A,
+    ENT_A: GROWTH_A,
+}

@@ -1,0 +1,147 @@
+"""The code location loads without credentials and its asset graph is the documented one."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import AssetKey
+from dagster._core.definitions.backfill_policy import BackfillPolicyType
+
+from assets.definitions import defs
+from assets.jobs import ALL_JOBS
+from assets.resources import REPO_ROOT
+from tests.assets.conftest import run_python
+
+RAW_COLLECTIONS = {
+    "invoices",
+    "payments",
+    "credits",
+    "refunds",
+    "products",
+    "subscriptions",
+    "usages",
+    "revenue_schedules",
+    "journal_entries",
+    "billing_schedules",
+    "customers",
+    "plans",
+    "revenue_rules",
+    "chart_of_accounts",
+}
+STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging" / "ordway"
+SOURCE_CALL = re.compile(r"source\(\s*'ordway'\s*,\s*'([a-z_]+)'\s*\)")
+
+
+def graph():
+    return defs.resolve_asset_graph()
+
+
+def test_definitions_load_in_a_fresh_process_with_no_ordway_variables():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDWAY_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    script = (
+        "from assets.definitions import defs\n"
+        "g = defs.resolve_asset_graph()\n"
+        "print(len(g.get_all_asset_keys()), sorted(j.name for j in defs.jobs))\n"
+    )
+    done = run_python(script, env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ordway_nightly" in done.stdout
+
+
+def test_every_raw_collection_is_one_dlt_asset_in_group_ordway_raw():
+    raw = {k for k in graph().get_all_asset_keys() if k.path[0] == "ordway_raw"}
+    assert raw == {AssetKey(["ordway_raw", c]) for c in RAW_COLLECTIONS} | {
+        AssetKey(["ordway_raw", "_ordway_deletions"])
+    }
+    for key in raw:
+        node = graph().get(key)
+        assert node.group_name == "ordway_raw"
+        assert {"dlt", "duckdb"} <= set(node.kinds)
+        assert not node.parent_keys, f"{key} must have no upstream asset"
+
+
+def test_each_raw_collection_feeds_the_staging_models_that_read_it():
+    # oracle: the source() calls in the staging SQL files themselves
+    readers: dict[str, set[AssetKey]] = {}
+    for path in sorted(STAGING_DIR.glob("stg_ordway__*.sql")):
+        for table in SOURCE_CALL.findall(path.read_text(encoding="utf-8")):
+            collection = table.split("__")[0]
+            readers.setdefault(collection, set()).add(AssetKey(["staging", path.stem]))
+    assert readers, "no staging model reads a source"
+    for collection, models in readers.items():
+        children = graph().get(AssetKey(["ordway_raw", collection])).child_keys
+        assert models <= set(children), collection
+
+
+def test_models_are_grouped_by_folder_and_marts_hang_off_the_raw_graph():
+    for key in graph().get_all_asset_keys():
+        if key.path[0] in ("staging", "intermediate", "marts"):
+            assert graph().get(key).group_name == key.path[0], key
+    ancestors = graph().get(AssetKey(["marts", "fct_arr_movements"]))
+    seen, todo = set(), [ancestors.key]
+    while todo:
+        current = todo.pop()
+        for parent in graph().get(current).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    assert AssetKey(["ordway_raw", "billing_schedules"]) in seen
+    assert AssetKey(["ordway_raw", "subscriptions"]) in seen
+
+
+def test_dbt_tests_and_custom_checks_are_asset_checks():
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph().asset_check_keys}
+    assert ("marts/fct_ar_aging", "unique_fct_ar_aging_invoice_id") in checks
+    assert ("ordway_raw/_ordway_deletions", "dlt_load_freshness") in checks
+    for collection in RAW_COLLECTIONS:
+        assert (f"ordway_raw/{collection}", "row_count_cliff") in checks
+    assert ("marts/rpt_customer_mrr_tieout", "mrr_ties_out_to_ordway_cmrr") in checks
+    assert (
+        "marts/rpt_revenue_schedule_tieout",
+        "recognized_revenue_ties_out_to_posted_lines",
+    ) in checks
+
+
+def test_dlt_and_dbt_assets_share_daily_partitions_with_single_run_backfills():
+    for assets_def in defs.assets:
+        assert assets_def.partitions_def.get_first_partition_key() == "2020-01-01"
+        assert assets_def.partitions_def.timezone == "UTC"
+        assert assets_def.backfill_policy.policy_type == BackfillPolicyType.SINGLE_RUN
+        assert assets_def.op.pool == "ordway_warehouse"
+
+
+@pytest.mark.parametrize(
+    ("job", "mode"),
+    [
+        ("ordway_nightly", "incremental"),
+        ("ordway_full_refresh", "full"),
+        ("ordway_delete_sweep", "sweep"),
+    ],
+)
+def test_jobs_select_every_asset_and_carry_mode_and_warehouse_tags(job, mode):
+    definition = defs.resolve_job_def(job)
+    assert definition.tags["ordway/mode"] == mode
+    assert definition.tags["ordway/warehouse"] == "1"
+    assert {j.name for j in ALL_JOBS} == {
+        "ordway_nightly",
+        "ordway_full_refresh",
+        "ordway_delete_sweep",
+    }
+    selected = definition.asset_layer.selected_asset_keys
+    assert AssetKey(["ordway_raw", "invoices"]) in selected
+    assert AssetKey(["marts", "fct_mrr"]) in selected
+
+
+def test_dagster_yaml_queues_warehouse_runs_one_at_a_time():
+    config = yaml.safe_load(Path(REPO_ROOT / "dagster_home" / "dagster.yaml").read_text())
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert {"key": "ordway/warehouse", "limit": 1} in config["concurrency"]["runs"][
+        "tag_concurrency_limits"
+    ]
+    assert config["concurrency"]["pools"]["default_limit"] == 1
+    assert config["telemetry"]["enabled"] is False
