@@ -1,4 +1,4 @@
-"""Deterministic synthetic Ordway tenant: ``build_tenant(customers, seed, as_of, start)``.
+"""Deterministic synthetic Ordway tenant: ``build_tenant(customers, seed, as_of, start, ...)``.
 
 See ``TENANT.md`` for the contract. The work is done by ``generator/``: ``catalogue`` (static
 set-up), ``simulation`` (per-customer event simulation up to the end of ``as_of``), ``render``
@@ -7,32 +7,35 @@ set-up), ``simulation`` (per-customer event simulation up to the end of ``as_of`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields
 from datetime import date
+from typing import Any
 
 from ordway_sandbox import recognition
+from ordway_sandbox.generator.profiles import (
+    COLLECTIONS,
+    DEFAULT_PROFILE,
+    PROFILE_NAMES,
+    EdgeCases,
+    TenantSpec,
+    profile_named,
+)
 from ordway_sandbox.generator.render import Renderer, assign_ids
 from ordway_sandbox.generator.simulation import CustomerSim, World, arrival_day
+
+__all__ = [
+    "COLLECTIONS",
+    "DEFAULT_AS_OF",
+    "PROFILE_NAMES",
+    "build_tenant",
+    "default_start",
+    "generator_options",
+]
 
 GENERATOR_VERSION = "1"
 DEFAULT_AS_OF = date(2026, 6, 30)
 """``as_of`` when none is given: a fixed day, so that the function stays pure."""
-
-COLLECTIONS = (
-    "revenue_rules",
-    "chart_of_accounts",
-    "products",
-    "plans",
-    "customers",
-    "subscriptions",
-    "billing_schedules",
-    "revenue_schedules",
-    "invoices",
-    "payments",
-    "credits",
-    "refunds",
-    "usages",
-    "journal_entries",
-)
 
 ID_PREFIXES = {
     "contacts": "CT",
@@ -54,26 +57,54 @@ def default_start(as_of: date) -> date:
 
 
 def build_tenant(
-    customers: int, seed: int, as_of: date | None = None, start: date | None = None
+    customers: int,
+    seed: int,
+    as_of: date | None = None,
+    start: date | None = None,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    drift: bool = False,
+    large_contracts: bool = False,
+    missing_rates: bool = False,
+    base_currency: str = "USD",
+    long_horizon: bool = False,
+    unposted: bool = False,
 ) -> dict:
     """Simulate the company from ``start`` and return its snapshot at the end of ``as_of``.
 
     Pure and deterministic: the same arguments give the same JSON bytes. Returns
     ``{"_sandbox": {...parameters...}, "<collection>": [records...], ...}`` with every record
-    exactly as ``GET /api/v1/<collection>`` returns it.
+    exactly as ``GET /api/v1/<collection>`` returns it; every collection of ``COLLECTIONS`` is
+    present (``[]`` when the profile does not use it).
+
+    ``profile`` is one of ``PROFILE_NAMES`` and the keyword flags are the edge cases of
+    ``generator/profiles.py`` (TENANT.md, "Profiles and edge cases"). ``_sandbox`` records the
+    profile and every knob that differs from its default, so ``full`` with no knobs gives the
+    same bytes as before profiles existed, and ``generator_options(tenant["_sandbox"])`` gives
+    the keyword arguments back (what ``advance`` passes on).
     """
     if customers < 1:
         raise ValueError(f"customers must be >= 1, got {customers}")
+    shape = profile_named(profile)
+    edges = EdgeCases(
+        drift=drift,
+        large_contracts=large_contracts,
+        missing_rates=missing_rates,
+        base_currency=base_currency,
+        long_horizon=long_horizon,
+        unposted=unposted,
+    )
     as_of = as_of or DEFAULT_AS_OF
     start = start or default_start(as_of)
     if as_of < start:
         raise ValueError(f"as_of {as_of} is before start {start}")
-    world = World(as_of.toordinal())
+    spec = TenantSpec(seed, shape, edges)
+    world = World(as_of.toordinal(), spec)
     last_day = as_of.toordinal()
     i = 1
-    while True:
-        arrival = arrival_day(i, customers, start)
-        if arrival > last_day:
+    while not shape.empty:
+        arrival = start.toordinal() if shape.single_customer else arrival_day(i, customers, start)
+        if arrival > last_day or (shape.single_customer and i > 1):
             break
         CustomerSim(world, i, arrival, seed).run()
         i += 1
@@ -82,15 +113,26 @@ def build_tenant(
     for name, prefix in ID_PREFIXES.items():
         assign_ids(getattr(world, name), prefix)
     renderer = Renderer(world, start)
-    tenant: dict = {
-        "_sandbox": {
-            "customers": customers,
-            "seed": seed,
-            "as_of": as_of.isoformat(),
-            "start": start.isoformat(),
-            "generator_version": GENERATOR_VERSION,
-        }
+    meta: dict = {
+        "customers": customers,
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "start": start.isoformat(),
+        "generator_version": GENERATOR_VERSION,
     }
+    if profile != DEFAULT_PROFILE:
+        meta["profile"] = profile
+    meta.update(edges.non_default())
+    tenant: dict = {"_sandbox": meta}
     for name in COLLECTIONS:
-        tenant[name] = getattr(renderer, name)()
+        tenant[name] = getattr(renderer, name)() if name in shape.served else []
     return tenant
+
+
+def generator_options(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``build_tenant`` keyword arguments recorded in a tenant's ``_sandbox`` (profile, knobs).
+
+    Absent keys are defaults, so a tenant from before profiles existed gives ``{}``.
+    """
+    names = ("profile", *(f.name for f in fields(EdgeCases)))
+    return {name: meta[name] for name in names if name in meta}

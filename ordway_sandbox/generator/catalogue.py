@@ -20,43 +20,62 @@ CURRENCIES: dict[str, tuple[float, Decimal, float, Decimal, str]] = {
     "GBP": (0.15, Decimal("0.79"), 1.265, Decimal("0.20"), "VAT"),
     "CAD": (0.10, Decimal("1.36"), 0.735, Decimal("0.13"), "HST"),
 }
+# Currencies no customer draws; only an edge case assigns them (IDR: the large_contracts knob).
+EXTRA_CURRENCIES: dict[str, tuple[float, Decimal, float, Decimal, str]] = {
+    "IDR": (0.0, Decimal("16340"), 0.0000612, Decimal("0.11"), "PPN"),
+}
+ALL_CURRENCIES = {**CURRENCIES, **EXTRA_CURRENCIES}
+FX_PHASE = {"EUR": 0.3, "GBP": 1.7, "CAD": 4.1, "IDR": 2.9}
 
-_rate_cache: dict[tuple[str, int], tuple[float, Decimal]] = {}
+_rate_cache: dict[tuple[str, int, str], tuple[float, Decimal]] = {}
 
 
-def fx_rate(currency: str, day: date) -> tuple[float, Decimal]:
-    """USD per one unit of ``currency`` for ``day``'s month (deterministic, 6 dp).
+def _usd_rate(currency: str, month: int) -> float:
+    """USD per one unit of ``currency`` in month number ``month`` (unrounded)."""
+    if currency == BASE_CURRENCY:
+        return 1.0
+    wobble = 1 + 0.04 * math.sin(2 * math.pi * month / 17 + FX_PHASE[currency])
+    return ALL_CURRENCIES[currency][2] * wobble
+
+
+def fx_rate(currency: str, day: date, base: str = BASE_CURRENCY) -> tuple[float, Decimal]:
+    """``base`` per one unit of ``currency`` for ``day``'s month (deterministic).
 
     Returned as the wire float and the equal ``Decimal``. The rate depends only on the calendar
-    month, never on the tenant's parameters.
+    month and the two currencies, never on the tenant's parameters. Rounded to 6 dp, or 10 dp for
+    a rate below 0.01 (IDR: about 0.0000612 USD). ``base`` itself is exactly 1.0.
     """
-    key = (currency, day.year * 12 + day.month - 1)
+    key = (currency, day.year * 12 + day.month - 1, base)
     cached = _rate_cache.get(key)
     if cached is not None:
         return cached
-    if currency == BASE_CURRENCY:
+    if currency == base:
         value = Decimal("1.0")
     else:
-        base = CURRENCIES[currency][2]
-        phase = {"EUR": 0.3, "GBP": 1.7, "CAD": 4.1}[currency]
-        wobble = 1 + 0.04 * math.sin(2 * math.pi * key[1] / 17 + phase)
-        value = Decimal(repr(round(base * wobble, 6)))
+        raw = _usd_rate(currency, key[1]) / _usd_rate(base, key[1])
+        value = Decimal(repr(round(raw, 6 if raw >= 0.01 else 10)))
     result = (float(value), value)
     _rate_cache[key] = result
     return result
 
 
 def tax_rate(currency: str) -> Decimal:
-    return CURRENCIES[currency][3]
+    return ALL_CURRENCIES[currency][3]
 
 
 def tax_name(currency: str) -> str:
-    return CURRENCIES[currency][4]
+    return ALL_CURRENCIES[currency][4]
 
 
-def local_price(usd_price: Decimal, currency: str) -> Decimal:
-    """A USD list price converted with the currency's price book, rounded half-up to cents."""
-    return (usd_price * CURRENCIES[currency][1]).quantize(CENT, rounding=ROUND_HALF_UP)
+def local_price(list_price: Decimal, currency: str, base: str = BASE_CURRENCY) -> Decimal:
+    """A list price (in ``base``) in ``currency`` by the price book, rounded half-up to cents.
+
+    The price book's factors are per USD; for another base they are taken relative to it.
+    """
+    factor = ALL_CURRENCIES[currency][1]
+    if base != BASE_CURRENCY:
+        factor = factor / ALL_CURRENCIES[base][1]
+    return (list_price * factor).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

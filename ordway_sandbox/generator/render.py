@@ -23,6 +23,7 @@ from ordway_sandbox.generator.model import (
     Subscription,
     Touch,
 )
+from ordway_sandbox.generator.profiles import MISSING_RATE_SHARE, UNPOSTED_MONTHS
 from ordway_sandbox.generator.simulation import (
     T_NIGHTLY,
     T_POSTING,
@@ -30,7 +31,7 @@ from ordway_sandbox.generator.simulation import (
     batch_stamp,
     q2,
 )
-from ordway_sandbox.recognition import days_in_month
+from ordway_sandbox.recognition import add_months, days_in_month
 
 SYSTEM_USER = "system@ordwaylabs.com"
 FINANCE_USER = "finance@demo-saas.example"
@@ -41,6 +42,9 @@ MONTH_NAMES = (
 CHARGE_TYPE = {"Recurring": "Recurring", "One time": "One Time", "Usage based": "Usage Based"}
 LINE_CHARGE_TYPE = {"Recurring": "recurring", "One time": "one_time", "Usage based": "usage_based"}
 TIMING = {"Recurring": "In Advance", "One time": "In Advance", "Usage based": "In Arrears"}
+
+ABSENT = object()
+"""An ``exchange_rate`` value meaning "leave the key out" (missing_rates)."""
 
 _day_str: dict[int, str] = {}
 
@@ -90,8 +94,19 @@ def nightly(day: int) -> Touch:
 class Renderer:
     def __init__(self, world: World, start: date) -> None:
         self.world = world
+        self.spec = world.spec
+        self.profile = world.spec.profile
+        self.edges = world.spec.edges
+        self.base = world.spec.base
         self.as_of = world.as_of
         self.as_of_month = date.fromordinal(world.as_of).replace(day=1).toordinal()
+        # unposted: the posting run is UNPOSTED_MONTHS behind, so a month's lines are posted on
+        # the 1st of the month that many months later (0 = on the 1st of their own month).
+        self.posting_lag = UNPOSTED_MONTHS if self.edges.unposted else 0
+        self.posted_through = add_months(
+            date.fromordinal(self.as_of_month), -self.posting_lag
+        ).toordinal()
+        self.missing = self._missing_rates()
         self._payments: dict[int, dict] = {}
         self.catalogue_stamp = start.toordinal() * MS_PER_DAY - 30 * MS_PER_DAY + 9 * 3_600_000
 
@@ -129,6 +144,43 @@ class Renderer:
         changed = [day for day, (dg, dn) in deltas.items() if dg or dn]
         tick = nightly(max(changed)) if changed else None
         return cat_round(Decimal(gross) / 7200), cat_round(Decimal(net) / 7200), tick
+
+    # -- edge cases ------------------------------------------------------------------------
+    def _missing_rates(self) -> dict[int, object]:
+        """id(subscription or invoice) -> its rendered ``exchange_rate`` (None or ABSENT).
+
+        Only documents in a currency other than the base lose their rate: the first served
+        subscription (null) and the first invoice (key absent) of the earliest such customer,
+        and about 5% of the others (by a hash of seed and id; null or absent by id parity).
+        """
+        if not self.edges.missing_rates:
+            return {}
+        missing: dict[int, object] = {}
+        foreign = [c for c in self.world.customers if c.currency != self.base]
+        if foreign:
+            first = min(foreign, key=lambda c: c.idx)
+            subs = [s for s in first.subs if not s.deleted]
+            if subs and self.profile.subscriptions:
+                missing[id(subs[0])] = None
+            if first.invoices:
+                missing[id(first.invoices[0])] = ABSENT
+        documents = [s for s in self.world.subscriptions if not s.deleted] + list(
+            self.world.invoices
+        )
+        for doc in documents:
+            if doc.customer.currency == self.base or id(doc) in missing:
+                continue
+            if self.spec.chance("missing-rate", doc.id) < MISSING_RATE_SHARE:
+                missing[id(doc)] = None if int(doc.id.split("-")[1]) % 2 == 0 else ABSENT
+        return missing
+
+    def rate_of(self, doc: Subscription | Invoice) -> object:
+        """The document's wire ``exchange_rate``: its rate, or None/ABSENT (missing_rates)."""
+        return self.missing.get(id(doc), doc.rate_f)
+
+    def drifting(self, blank: bool, value: object) -> object:
+        """``value``, or ``""`` where ``blank`` (type drift: a typed field arriving as "")."""
+        return "" if blank else value
 
     # -- catalogue -------------------------------------------------------------------------
     def catalogue_audit(self) -> dict:
@@ -176,8 +228,25 @@ class Renderer:
 
     def products(self) -> list[dict]:
         out = []
+        revenue, ledger = self.profile.revenue, self.profile.ledger
         for product in cat.PRODUCTS:
-            deferred = product.rule_id in ("PR-00001", "PR-00002")
+            deferred = revenue and product.rule_id in ("PR-00001", "PR-00002")
+            start_rule = ("Charge Start Date" if deferred else "Invoice Date") if revenue else ""
+            postings = [
+                {
+                    "transaction_type": "Invoice Posting",
+                    "debit_account": "1200",
+                    "credit_account": "2400" if deferred else product.revenue_account,
+                }
+            ]
+            if revenue:
+                postings.append(
+                    {
+                        "transaction_type": "Revenue Schedule",
+                        "debit_account": "2400",
+                        "credit_account": product.revenue_account,
+                    }
+                )
             out.append(
                 {
                     "id": product.id,
@@ -187,22 +256,11 @@ class Renderer:
                     "taxable": product.taxable,
                     "description": product.description,
                     "price": "0.00",
-                    "currency": cat.BASE_CURRENCY,
-                    "revenue_rule_id": product.rule_id,
-                    "recognition_start_date": "Charge Start Date" if deferred else "Invoice Date",
+                    "currency": self.base,
+                    "revenue_rule_id": product.rule_id if revenue else "",
+                    "recognition_start_date": start_rule,
                     "deferred_revenue_enabled": deferred,
-                    "transaction_posting_entries": [
-                        {
-                            "transaction_type": "Invoice Posting",
-                            "debit_account": "1200",
-                            "credit_account": "2400" if deferred else product.revenue_account,
-                        },
-                        {
-                            "transaction_type": "Revenue Schedule",
-                            "debit_account": "2400",
-                            "credit_account": product.revenue_account,
-                        },
-                    ],
+                    "transaction_posting_entries": postings if ledger else [],
                     "custom_fields": {"product_family": product.sku},
                     "product_family": product.sku,
                     **self.catalogue_audit(),
@@ -216,6 +274,10 @@ class Renderer:
             charges = []
             for charge in plan.charges:
                 recurring = charge.type == "Recurring"
+                price_base: object = "Billing Period" if recurring else ""
+                if self.edges.drift:  # a number on odd recurring charges, "" on the others
+                    odd = int(charge.id[-5:]) % 2 == 1
+                    price_base = charge.months if recurring and odd else ""
                 charges.append(
                     {
                         "id": charge.id,
@@ -230,9 +292,9 @@ class Renderer:
                         "billing_period": charge.billing_period,
                         "pricing_model": charge.pricing_model,
                         "list_price": money(charge.list_price),
-                        "list_price_base": "Billing Period" if recurring else "",
+                        "list_price_base": price_base,
                         "unit_of_measure": charge.unit_of_measure,
-                        "revenue_rule_id": charge.product.rule_id,
+                        "revenue_rule_id": charge.product.rule_id if self.profile.revenue else "",
                         "prorate_partial_periods": recurring,
                         "backcharge_current_period": False,
                         "prepayment_periods": 0,
@@ -282,12 +344,28 @@ class Renderer:
 
     def customers(self) -> list[dict]:
         out = []
+        drift = self.edges.drift
         for cust in self.world.customers:
-            gross, net, tick = self.mrr(cust.subs)
+            if self.profile.subscriptions:
+                gross, net, tick = self.mrr(cust.subs)
+            else:  # billing-only: no contracts in Ordway, so no MRR
+                gross, net, tick = Decimal("0.00"), Decimal("0.00"), None
             last = later(tick, cust.t) if tick else cust.t
             balance = sum((inv.balance for inv in cust.invoices), Decimal("0.00"))
             billing = cust.contacts[0]
             sf_id = f"001{cust.idx:09d}AAA"
+            custom: dict = {"salesforce_id": sf_id, "segment": cust.segment}
+            affirm: object = ""
+            ach_credit: object = ""
+            if drift:  # odd and even customers drift in opposite fields
+                odd = cust.idx % 2 == 1
+                affirm = self.drifting(odd, self.spec.chance("affirm", cust.id) < 0.3)
+                ach_credit = self.drifting(not odd, self.spec.chance("ach", cust.id) < 0.5)
+                employees = 10 + int(self.spec.chance("employees", cust.id) * 5000)
+                custom["employee_count"] = self.drifting(not odd, employees)
+                custom["is_partner"] = self.drifting(
+                    odd, self.spec.chance("partner", cust.id) < 0.2
+                )
             contacts = []
             for contact in cust.contacts:
                 contacts.append(
@@ -324,16 +402,15 @@ class Renderer:
                     "payment_options": {
                         "ach_enabled": True,
                         "credit_enabled": True,
-                        "affirm_enabled": "",
-                        "ach_credit_enabled": "",
+                        "affirm_enabled": affirm,
+                        "ach_credit_enabled": ach_credit,
                         "processing_fee_enabled": False,
                         "ca_pad_enabled": False,
                     },
                     "contacts": contacts,
                     **audit(cust, last),
-                    "custom_fields": {"salesforce_id": sf_id, "segment": cust.segment},
-                    "salesforce_id": sf_id,
-                    "segment": cust.segment,
+                    "custom_fields": custom,
+                    **custom,
                 }
             )
         return out
@@ -353,41 +430,49 @@ class Renderer:
                     tcv += sum((b.amount for b in line.bs.lines), Decimal("0.00"))
                 lines.append(self.sub_line(sub, line))
             cancelled = day_str(sub.cancelled_on) if sub.cancelled_on else "-"
-            out.append(
-                {
-                    "id": sub.id,
-                    "customer_id": sub.customer.id,
-                    "bill_contact_id": sub.customer.contacts[0].id,
-                    "status": sub.status,
-                    "currency": sub.currency,
-                    "exchange_rate": sub.rate_f,
-                    "billing_start_date": day_str(sub.start),
-                    "service_start_date": day_str(sub.start),
-                    "contract_effective_date": day_str(sub.start),
-                    "current_term_start_date": day_str(sub.term_start),
-                    "current_term_end_date": day_str(sub.term_end),
-                    "cancellation_date": cancelled,
-                    "auto_renew": sub.auto_renew,
-                    "contract_term": str(sub.term),
-                    "renewal_term": str(sub.term),
-                    "version": sub.version,
-                    "version_type": "Renewal" if sub.version > 1 else "",
-                    "payment_terms": sub.customer.terms,
-                    "notes": "",
-                    "cmrr": money(gross),
-                    "discounted_cmrr": money(net),
-                    "tcv": money(tcv),
-                    "plans": lines,
-                    **audit(sub, last, FINANCE_USER),
-                    "custom_fields": {"opportunity_id": f"006{sub.key[2]:07d}{sub.key[3]:03d}"},
-                    "opportunity_id": f"006{sub.key[2]:07d}{sub.key[3]:03d}",
-                }
-            )
+            opportunity = f"006{sub.key[2]:07d}{sub.key[3]:03d}"
+            custom: dict = {"opportunity_id": opportunity}
+            if self.edges.drift:
+                even = int(sub.id.split("-")[1]) % 2 == 0
+                uplift = float(int(self.spec.chance("uplift", sub.id) * 8))
+                custom["renewal_uplift_pct"] = self.drifting(even, uplift)
+            record = {
+                "id": sub.id,
+                "customer_id": sub.customer.id,
+                "bill_contact_id": sub.customer.contacts[0].id,
+                "status": sub.status,
+                "currency": sub.currency,
+                "exchange_rate": self.rate_of(sub),
+                "billing_start_date": day_str(sub.start),
+                "service_start_date": day_str(sub.start),
+                "contract_effective_date": day_str(sub.start),
+                "current_term_start_date": day_str(sub.term_start),
+                "current_term_end_date": day_str(sub.term_end),
+                "cancellation_date": cancelled,
+                "auto_renew": sub.auto_renew,
+                "contract_term": str(sub.term),
+                "renewal_term": str(sub.term),
+                "version": sub.version,
+                "version_type": "Renewal" if sub.version > 1 else "",
+                "payment_terms": sub.customer.terms,
+                "notes": "",
+                "cmrr": money(gross),
+                "discounted_cmrr": money(net),
+                "tcv": money(tcv),
+                "plans": lines,
+                **audit(sub, last, FINANCE_USER),
+                "custom_fields": custom,
+                **custom,
+            }
+            if record["exchange_rate"] is ABSENT:
+                del record["exchange_rate"]
+            out.append(record)
         return out
 
     def sub_line(self, sub: Subscription, line: SubLine) -> dict:
         charge = line.charge
         one_time = charge.type == "One time"
+        revenue = self.profile.revenue
         return {
             "subscription_line_id": line.line_id,
             "product_id": charge.product_id,
@@ -408,8 +493,8 @@ class Renderer:
             "charge_start_date": day_str(line.start),
             "charge_end_date": day_str(line.end) if not one_time else day_str(line.start),
             "billing_schedule_id": line.bs.id if line.bs else "",
-            "revenue_schedule_id": line.rs.id if line.rs else "",
-            "revenue_rule_id": charge.product.rule_id,
+            "revenue_schedule_id": line.rs.id if line.rs and revenue else "",
+            "revenue_rule_id": charge.product.rule_id if revenue else "",
             "prorate_partial_periods": charge.type == "Recurring",
             "custom_fields": {},
         }
@@ -478,6 +563,12 @@ class Renderer:
             )
         return out
 
+    def posting_day(self, month: int) -> int:
+        """The day the posting run posts the lines of ``month`` (its 1st, or later: unposted)."""
+        if not self.posting_lag:
+            return month
+        return add_months(date.fromordinal(month), self.posting_lag).toordinal()
+
     def revenue_schedules(self) -> list[dict]:
         out = []
         for rs in self.world.revenue_schedules:
@@ -485,16 +576,21 @@ class Renderer:
             sub = line.sub
             charge = line.charge
             created_day = rs.key[0]
-            posting = [m for m in rs.lines if created_day < m <= self.as_of_month]
+            posting = [
+                m
+                for m in rs.lines
+                if m <= self.posted_through and created_day < self.posting_day(m)
+            ]
             last = rs.t
             if posting:
-                month = max(posting)
-                last = later((month, T_POSTING, batch_stamp(month, T_POSTING)), rs.t)
+                day = self.posting_day(max(posting))
+                last = later((day, T_POSTING, batch_stamp(day, T_POSTING)), rs.t)
+            rate = None if self.rate_of(sub) is ABSENT else self.rate_of(sub)
             recognized = Decimal("0.00")
             schedule_lines = []
             for month in sorted(rs.lines):
                 value = rs.lines[month]
-                posted = month <= self.as_of_month
+                posted = month <= self.posted_through
                 if posted:
                     recognized += value
                 first = date.fromordinal(month)
@@ -510,7 +606,7 @@ class Renderer:
                         "revenue_schedule_id": rs.id,
                         "subscription_charge_uid": f"{sub.id}-{line.line_id}",
                         "currency": sub.currency,
-                        "exchange_rate": sub.rate_f,
+                        "exchange_rate": rate,
                         "invoice_id": invoice.current().id if invoice else "",
                         "custom_fields": {},
                     }
@@ -633,7 +729,7 @@ class Renderer:
             "currency": credit.customer.currency,
             "reference_number": "",
             "auto_apply": False,
-            "gl_account": "4900",
+            "gl_account": "4900" if self.profile.ledger else "",
             "refunds": [],
             **audit(credit, user=FINANCE_USER),
             "custom_fields": {},
@@ -655,7 +751,7 @@ class Renderer:
                     "product_id": "",
                     "product_name": "",
                     "description": credit.reason,
-                    "credit_account": "4900",
+                    "credit_account": "4900" if self.profile.ledger else "",
                     "unit_price": money(credit.amount),
                     "quantity": 1.0,
                     "taxable": False,
@@ -685,7 +781,9 @@ class Renderer:
                 "credit_id": "",
                 "currency": r.customer.currency,
                 "reference_number": "",
-                "conversion_rate": cat.fx_rate(r.customer.currency, date.fromordinal(r.date))[0],
+                "conversion_rate": cat.fx_rate(
+                    r.customer.currency, date.fromordinal(r.date), self.base
+                )[0],
                 **audit(r, user=FINANCE_USER),
                 "custom_fields": {},
             }
@@ -704,49 +802,54 @@ class Renderer:
             contact = contacts.get(cust.idx)
             if contact is None:  # one shared (read-only) object per customer saves memory
                 contact = contacts[cust.idx] = self.contact(cust.contacts[0])
-            out.append(
-                {
-                    "id": inv.id,
-                    "customer_id": cust.id,
-                    "customer_name": cust.name,
-                    "billing_contact": contact,
-                    "shipping_contact": contact,
-                    "invoice_date": day_str(inv.date),
-                    "due_date": day_str(inv.due),
-                    "start_date": day_str(min(i.bline.start for i in inv.items)),
-                    "end_date": day_str(max(i.bline.end for i in inv.items)),
-                    "billing_run_id": "",
-                    "subtotal": money(inv.subtotal),
-                    "invoice_tax": money(inv.tax),
-                    "invoice_amount": money(inv.amount),
-                    "paid_amount": money(paid),
-                    "balance": money(balance),
-                    "status": invoice_status(inv, balance),
-                    "notes": "",
-                    "currency": cust.currency,
-                    "exchange_rate": inv.rate_f,
-                    "payment_terms": cust.terms,
-                    "invoice_pdf_url": f"https://sandbox.invalid/invoices/{inv.id}.pdf",
-                    **({"reversed_on": day_str(inv.reversed_on)} if inv.reversed_on else {}),
-                    "line_items": [
-                        self.invoice_line(inv, n, item) for n, item in enumerate(inv.items, start=1)
-                    ],
-                    "subtotals": [],
-                    "payments": [self.embedded_payment(p) for p, _, _ in inv.payments],
-                    "credits": [self.credit_object(c, False) for c, _ in inv.credits],
-                    "refunds": [
-                        {
-                            "id": r.id,
-                            "refund_amount": money(r.amount),
-                            "refund_date": day_str(r.date),
-                        }
-                        for r in inv.refunds
-                    ],
-                    **audit(inv),
-                    "custom_fields": {"po_number": ""},
-                    "po_number": "",
-                }
-            )
+            custom: dict = {"po_number": ""}
+            if self.edges.drift:
+                even = int(inv.id.split("-")[1]) % 2 == 0
+                custom["approved"] = self.drifting(even, self.spec.chance("approved", inv.id) < 0.8)
+            record = {
+                "id": inv.id,
+                "customer_id": cust.id,
+                "customer_name": cust.name,
+                "billing_contact": contact,
+                "shipping_contact": contact,
+                "invoice_date": day_str(inv.date),
+                "due_date": day_str(inv.due),
+                "start_date": day_str(min(i.bline.start for i in inv.items)),
+                "end_date": day_str(max(i.bline.end for i in inv.items)),
+                "billing_run_id": "",
+                "subtotal": money(inv.subtotal),
+                "invoice_tax": money(inv.tax),
+                "invoice_amount": money(inv.amount),
+                "paid_amount": money(paid),
+                "balance": money(balance),
+                "status": invoice_status(inv, balance),
+                "notes": "",
+                "currency": cust.currency,
+                "exchange_rate": self.rate_of(inv),
+                "payment_terms": cust.terms,
+                "invoice_pdf_url": f"https://sandbox.invalid/invoices/{inv.id}.pdf",
+                **({"reversed_on": day_str(inv.reversed_on)} if inv.reversed_on else {}),
+                "line_items": [
+                    self.invoice_line(inv, n, item) for n, item in enumerate(inv.items, start=1)
+                ],
+                "subtotals": [],
+                "payments": [self.embedded_payment(p) for p, _, _ in inv.payments],
+                "credits": [self.credit_object(c, False) for c, _ in inv.credits],
+                "refunds": [
+                    {
+                        "id": r.id,
+                        "refund_amount": money(r.amount),
+                        "refund_date": day_str(r.date),
+                    }
+                    for r in inv.refunds
+                ],
+                **audit(inv),
+                "custom_fields": custom,
+                **custom,
+            }
+            if record["exchange_rate"] is ABSENT:
+                del record["exchange_rate"]
+            out.append(record)
         return out
 
     def invoice_line(self, inv: Invoice, number: int, item) -> dict:
@@ -754,20 +857,57 @@ class Renderer:
         charge = line.charge
         one_time = charge.type == "One time"
         rate = cat.tax_rate(inv.customer.currency)
+        if self.profile.subscriptions:
+            refs = {
+                "subscription_id": line.sub.id,
+                "subscription_line_id": line.line_id,
+                "customer_id": inv.customer.id,
+                "customer_name": inv.customer.name,
+                "product_id": charge.product_id,
+                "product_name": charge.product.name,
+                "plan_id": charge.plan_id,
+                "plan_name": charge.plan_name,
+                "charge_id": charge.id,
+                "charge_name": charge.name,
+                "charge_type": LINE_CHARGE_TYPE[charge.type],
+                "description": f"{charge.name} ({b.line_type})",
+            }
+        else:  # billing-only: a manual line naming only the product (no contract in Ordway)
+            refs = {
+                "subscription_id": "",
+                "subscription_line_id": "",
+                "customer_id": inv.customer.id,
+                "customer_name": inv.customer.name,
+                "product_id": charge.product_id,
+                "product_name": charge.product.name,
+                "plan_id": "",
+                "plan_name": "",
+                "charge_id": "",
+                "charge_name": charge.product.name,
+                "charge_type": "one_time",
+                "description": charge.name
+                if one_time
+                else f"{charge.name} {day_str(b.start)} - {day_str(b.end)}",
+            }
+        tiers: object = ""
+        if (
+            self.edges.drift
+            and charge.pricing_model == "Per unit"
+            and b.quantity > 0
+            and (int(inv.id.split("-")[1]) + number) % 2 == 0
+        ):
+            tiers = [
+                {
+                    "tier": 1,
+                    "starting_unit": 0.0,
+                    "ending_unit": float(b.quantity),
+                    "price": money(b.unit_price),
+                    "type": "Per unit",
+                }
+            ]
         return {
             "line_no": str(number),
-            "subscription_id": line.sub.id,
-            "subscription_line_id": line.line_id,
-            "customer_id": inv.customer.id,
-            "customer_name": inv.customer.name,
-            "product_id": charge.product_id,
-            "product_name": charge.product.name,
-            "plan_id": charge.plan_id,
-            "plan_name": charge.plan_name,
-            "charge_id": charge.id,
-            "charge_name": charge.name,
-            "charge_type": LINE_CHARGE_TYPE[charge.type],
-            "description": f"{charge.name} ({b.line_type})",
+            **refs,
             "start_date": day_str(b.start),
             "end_date": "-" if one_time else day_str(b.end),
             "unit_price": money(b.unit_price),
@@ -787,7 +927,7 @@ class Renderer:
             ]
             if item.taxable
             else [],
-            "applied_tiers": "",
+            "applied_tiers": tiers,
             "custom_fields": {},
         }
 

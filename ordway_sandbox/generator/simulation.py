@@ -39,6 +39,13 @@ from ordway_sandbox.generator.model import (
     Subscription,
     Usage,
 )
+from ordway_sandbox.generator.profiles import (
+    LARGE_CURRENCY,
+    LARGE_SEATS,
+    LARGE_USAGE_FACTOR,
+    LONG_HORIZON_MONTHS,
+    TenantSpec,
+)
 
 HOUR = 3_600_000
 T_NIGHTLY = 5 * 60_000
@@ -132,6 +139,7 @@ CITIES = {
     "EUR": (("Berlin", "", "DE"), ("Paris", "", "FR"), ("Dublin", "", "IE")),
     "GBP": (("London", "", "GB"), ("Leeds", "", "GB"), ("Bristol", "", "GB")),
     "CAD": (("Toronto", "ON", "CA"), ("Vancouver", "BC", "CA"), ("Montreal", "QC", "CA")),
+    "IDR": (("Jakarta", "", "ID"), ("Surabaya", "", "ID"), ("Bandung", "", "ID")),
 }
 TERMS = {"Net 30": 30, "Net 15": 15, "Due on Receipt": 0}
 
@@ -171,8 +179,9 @@ def batch_stamp(day: int, proc: int) -> int:
 class World:
     """Everything the customers create, in creation order per collection."""
 
-    def __init__(self, as_of: int) -> None:
+    def __init__(self, as_of: int, spec: TenantSpec | None = None) -> None:
         self.as_of = as_of
+        self.spec = spec or TenantSpec(seed=0)
         self.customers: list[Customer] = []
         self.contacts: list[Contact] = []
         self.subscriptions: list[Subscription] = []
@@ -200,6 +209,11 @@ class CustomerSim:
         self.bill_days: set[int] = set()
         self.usage_lines: list[SubLine] = []
         self.usage_chain = False
+        spec = world.spec
+        self.profile = spec.profile
+        self.base = spec.base
+        self.large = spec.is_large(idx)
+        self.long = spec.is_long(idx)
         self.push(arrival, self.business_time(), self.arrive, ())
 
     # -- event machinery -------------------------------------------------------------------
@@ -230,9 +244,13 @@ class CustomerSim:
         self.world.customers.append(cust)
         cust.arrival = ev.day
         cust.segment = rng.choices(("SMB", "Mid-Market", "Enterprise"), (55, 33, 12))[0]
+        if self.large or self.long or self.profile.single_customer:
+            cust.segment = "Enterprise"
         cust.currency = rng.choices(list(cat.CURRENCIES), [v[0] for v in cat.CURRENCIES.values()])[
             0
         ]
+        if self.large:
+            cust.currency = LARGE_CURRENCY
         cust.name = (
             f"{rng.choice(cat_names(0))} {rng.choice(cat_names(1))} {rng.choice(cat_names(2))}"
         )
@@ -277,7 +295,7 @@ class CustomerSim:
         cust, rng = self.cust, self.rng
         sub = Subscription(ev, cust)
         sub.currency = cust.currency
-        sub.rate_f, sub.rate = cat.fx_rate(cust.currency, d(ev.day))
+        sub.rate_f, sub.rate = cat.fx_rate(cust.currency, d(ev.day), self.base)
         sub.status = "Draft" if draft else "Active"
         sub.auto_renew = rng.random() < 0.9
         sub.start = ev.day
@@ -289,6 +307,8 @@ class CustomerSim:
         sub.term_end = add_months(ev.day, term) - 1
         discount = self.choose_discount()
         seats = self.choose_seats()
+        if main.type == "Usage based":  # usage-only: the usage line is the contract
+            seats, discount = 0, Decimal("0")
         sub.main = self.add_line(ev, sub, main, seats, discount, sub.term_start, sub.term_end)
         for charge_id, quantity in extras:
             charge = cat.CHARGES[charge_id]
@@ -335,6 +355,24 @@ class CustomerSim:
             usage_p = 0.45
         if rng.random() < usage_p:
             extras.append((cat.API_USAGE, 0))
+        return self.filter_offer(main, term, extras)
+
+    def filter_offer(
+        self, main: str, term: int, extras: list[tuple[str, int]]
+    ) -> tuple[cat.Charge, int, list[tuple[str, int]]]:
+        """Apply the profile and the edge cases to the drawn offer (profiles.py)."""
+        profile = self.profile
+        if self.large:
+            main, term = cat.ENT_3Y, 36
+        if self.long:
+            main = main if self.large else cat.ENT_A
+            term = LONG_HORIZON_MONTHS
+        if profile.usage_only:
+            main, extras = cat.API_USAGE, []
+        elif not profile.sells_usage:
+            extras = [extra for extra in extras if extra[0] != cat.API_USAGE]
+        elif profile.single_customer and all(extra[0] != cat.API_USAGE for extra in extras):
+            extras.append((cat.API_USAGE, 0))
         return cat.CHARGES[main], term, extras
 
     def choose_discount(self) -> Decimal:
@@ -349,6 +387,8 @@ class CustomerSim:
         low, high = {"SMB": (1, 12), "Mid-Market": (10, 80), "Enterprise": (50, 300)}[
             self.cust.segment
         ]
+        if self.large:
+            low, high = LARGE_SEATS
         return self.rng.randint(low, high)
 
     def add_line(
@@ -364,7 +404,7 @@ class CustomerSim:
         line = SubLine(sub, charge, len(sub.lines) + 1)
         line.quantity = quantity
         line.discount = discount
-        line.list_price = cat.local_price(charge.list_price, sub.currency)
+        line.list_price = cat.local_price(charge.list_price, sub.currency, self.base)
         line.unit_price = q2(line.list_price * (100 - discount) / 100)
         line.start, line.end = start, end
         sub.lines.append(line)
@@ -453,6 +493,10 @@ class CustomerSim:
             kinds.append("switch")
         if rng.random() < (0.08 if self.cust.segment == "SMB" else 0.04):
             kinds.append("cancel")
+        if sub.main.charge.type != "Recurring":  # usage-only: no seats to change or switch
+            kinds = [kind for kind in kinds if kind == "cancel"]
+        if self.long:  # the 30-year contract runs its whole term unchanged
+            kinds = []
         offsets = sorted(rng.sample(range(30, term_days - 20), len(kinds))) if kinds else []
         for kind, offset in zip(kinds, offsets, strict=True):
             self.push(
@@ -509,7 +553,7 @@ class CustomerSim:
     def post_invoice(self, ev: Event, inv: Invoice, items: list[InvoiceItem]) -> None:
         cust = self.cust
         inv.items = items
-        inv.rate_f, inv.rate = cat.fx_rate(cust.currency, d(inv.date))
+        inv.rate_f, inv.rate = cat.fx_rate(cust.currency, d(inv.date), self.base)
         inv.due = inv.date + TERMS[cust.terms]
         inv.subtotal = sum((item.bline.amount for item in items), ZERO)
         inv.tax = sum((item.tax for item in items), ZERO)
@@ -557,7 +601,7 @@ class CustomerSim:
         je.entries = [(account, value) for account, value in entries if value != 0]
         je.amount = amount
         je.currency = self.cust.currency
-        je.rate = cat.fx_rate(self.cust.currency, d(day))[0]
+        je.rate = cat.fx_rate(self.cust.currency, d(day), self.base)[0]
         self.world.journal_entries.append(je)
 
     # -- collections -----------------------------------------------------------------------
@@ -834,7 +878,7 @@ class CustomerSim:
             if line.rs is None or line.charge.type == "One time" or line.end < ev.day - 1:
                 continue
             quantity = line.quantity
-            if line is sub.main and rng.random() < 0.3:
+            if line is sub.main and line.charge.type == "Recurring" and rng.random() < 0.3:
                 quantity = max(1, quantity + rng.choice((-2, -1, 1, 2, 3, 5)))
             discount = Decimal("0") if drop_discount else line.discount
             new = self.add_line(
@@ -862,16 +906,17 @@ class CustomerSim:
         if first > last:
             return
         rng = self.rng
+        scale = LARGE_USAGE_FACTOR if self.large else 1
         for _ in range(rng.randint(1, 3)):
             day = rng.randint(first, last)
-            self.push(
-                day, self.business_time(), self.record_usage, (line, rng.randint(40, 2000), False)
-            )
+            time = self.business_time()  # drawn before the quantity
+            quantity = rng.randint(40, 2000) * scale
+            self.push(day, time, self.record_usage, (line, quantity, False))
         if rng.random() < 0.08 and last - first >= 6:
             day = rng.randint(first, last - 5)
-            self.push(
-                day, self.business_time(), self.record_usage, (line, rng.randint(5000, 90000), True)
-            )
+            time = self.business_time()
+            quantity = rng.randint(5000, 90000) * scale
+            self.push(day, time, self.record_usage, (line, quantity, True))
 
     def record_usage(self, ev: Event, line: SubLine, quantity: int, mistaken: bool) -> None:
         if ev.day > line.end:
