@@ -12,9 +12,16 @@ import json
 import signal
 import sys
 import threading
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ordway_sandbox.generator.profiles import (
+    BASE_CURRENCIES,
+    DEFAULT_PROFILE,
+    PROFILE_NAMES,
+    EdgeCases,
+)
 from ordway_sandbox.server import (
     DEFAULT_IGNORE_FILTER,
     DEFAULT_IGNORE_SORT,
@@ -41,16 +48,79 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def build(customers: int, seed: int, as_of: dt.date, start: dt.date | None) -> Any:
-    """Call the generator (imported lazily so the server starts quickly for tenant files)."""
+def build(
+    customers: int,
+    seed: int,
+    as_of: dt.date,
+    start: dt.date | None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """Call the generator (imported lazily so the server starts quickly for tenant files).
+
+    ``options`` are the profile and edge-case keyword arguments (``tenant_options``).
+    """
     from ordway_sandbox.tenant import build_tenant, default_start
 
-    return build_tenant(customers, seed, as_of, start=start or default_start(as_of))
+    start = start or default_start(as_of)
+    return build_tenant(customers, seed, as_of, start=start, **(options or {}))
 
 
 def dump_tenant(tenant: Any) -> str:
     """The one canonical serialisation of a tenant file: compact, key order preserved."""
     return json.dumps(tenant, separators=(",", ":"), sort_keys=False)
+
+
+def _add_tenant_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "tenant shape (generated tenants; see TENANT.md, 'Profiles and edge cases')"
+    )
+    group.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        default=DEFAULT_PROFILE,
+        help="which modules the account uses; the others are served as [] (default full)",
+    )
+    group.add_argument(
+        "--drift",
+        action="store_true",
+        help='recorded type drift: payment_options and custom fields as "" or typed, '
+        'applied_tiers "" or a list, charge list_price_base "" or a number',
+    )
+    group.add_argument(
+        "--large-contracts",
+        action="store_true",
+        help="C-00001 bills in IDR: multi-year contracts of about 1e11 IDR",
+    )
+    group.add_argument(
+        "--missing-rates",
+        action="store_true",
+        help="some non-base-currency subscriptions, invoices and revenue lines lack exchange_rate",
+    )
+    group.add_argument(
+        "--base-currency",
+        choices=BASE_CURRENCIES,
+        default=EdgeCases().base_currency,
+        help="the currency every exchange_rate converts into (default USD)",
+    )
+    group.add_argument(
+        "--long-horizon",
+        action="store_true",
+        help="C-00002 (C-00001 in one-customer) has a 30-year contract",
+    )
+    group.add_argument(
+        "--unposted",
+        action="store_true",
+        help="revenue lines of the as-of month and the month before are not posted yet",
+    )
+
+
+def tenant_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``build_tenant`` keyword arguments the tenant-shape flags ask for (defaults left out)."""
+    options: dict[str, Any] = {}
+    if args.profile != DEFAULT_PROFILE:
+        options["profile"] = args.profile
+    edges = EdgeCases(**{f.name: getattr(args, f.name) for f in fields(EdgeCases)})
+    return {**options, **edges.non_default()}
 
 
 def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
@@ -110,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--start", type=_date, help="first day of history YYYY-MM-DD")
     generate.add_argument("--out", type=Path, required=True)
+    _add_tenant_flags(generate)
 
     serve = commands.add_parser("serve", help="serve a tenant over HTTP on loopback")
     serve.add_argument("--port", type=int, required=True, help="0 = an ephemeral port")
@@ -122,6 +193,7 @@ def parser() -> argparse.ArgumentParser:
         "--as-of", type=_date, default=None, help="generator snapshot date (default: today, UTC)"
     )
     serve.add_argument("--start", type=_date, help="generator first day YYYY-MM-DD")
+    _add_tenant_flags(serve)
     _add_fault_flags(serve)
     return root
 
@@ -153,14 +225,17 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
 
 def _generated_tenant(args: argparse.Namespace) -> tuple[Any, GeneratorParams]:
     as_of = args.as_of or today_utc()
-    tenant = build(args.customers, args.seed, as_of, args.start)
-    # `advance` rebuilds with the same start, so learn the one the generator used.
+    options = tenant_options(args)
+    tenant = build(args.customers, args.seed, as_of, args.start, options)
+    # `advance` rebuilds with the same start and shape, so learn the start the generator used.
     start = _date(tenant["_sandbox"]["start"])
-    return tenant, GeneratorParams(args.customers, args.seed, as_of, start)
+    return tenant, GeneratorParams(args.customers, args.seed, as_of, start, options)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    tenant = build(args.customers, args.seed, args.as_of or today_utc(), args.start)
+    tenant = build(
+        args.customers, args.seed, args.as_of or today_utc(), args.start, tenant_options(args)
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dump_tenant(tenant), encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
@@ -182,9 +257,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
     else:
         tenant, generator = _generated_tenant(args)
+        shape = "".join(f" {name}={value}" for name, value in generator.options.items())
         print(
             f"sandbox: generated tenant customers={generator.customers} seed={generator.seed} "
-            f"as_of={generator.as_of} start={generator.start}",
+            f"as_of={generator.as_of} start={generator.start}{shape}",
             file=sys.stderr,
         )
 

@@ -508,6 +508,8 @@ class GeneratorParams:
     seed: int
     as_of: dt.date | None
     start: dt.date | None
+    options: dict[str, Any] = field(default_factory=dict)
+    """The other ``build_tenant`` keyword arguments (profile, edge cases), kept by ``advance``."""
 
 
 def _json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -912,8 +914,16 @@ class SandboxApp:
             from ordway_sandbox.tenant import build_tenant
 
             as_of = generator.as_of + dt.timedelta(days=days)
-            tenant = build_tenant(generator.customers, generator.seed, as_of, start=generator.start)
-            advanced = GeneratorParams(generator.customers, generator.seed, as_of, generator.start)
+            tenant = build_tenant(
+                generator.customers,
+                generator.seed,
+                as_of,
+                start=generator.start,
+                **generator.options,
+            )
+            advanced = GeneratorParams(
+                generator.customers, generator.seed, as_of, generator.start, generator.options
+            )
             self.replace_tenant(tenant, advanced)
         return _json_response(
             200,

@@ -7,7 +7,7 @@ set-up), ``simulation`` (per-customer event simulation up to the end of ``as_of`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from datetime import date
 from typing import Any
@@ -18,6 +18,7 @@ from ordway_sandbox.generator.profiles import (
     DEFAULT_PROFILE,
     PROFILE_NAMES,
     EdgeCases,
+    Profile,
     TenantSpec,
     profile_named,
 )
@@ -100,14 +101,8 @@ def build_tenant(
         raise ValueError(f"as_of {as_of} is before start {start}")
     spec = TenantSpec(seed, shape, edges)
     world = World(as_of.toordinal(), spec)
-    last_day = as_of.toordinal()
-    i = 1
-    while not shape.empty:
-        arrival = start.toordinal() if shape.single_customer else arrival_day(i, customers, start)
-        if arrival > last_day or (shape.single_customer and i > 1):
-            break
+    for i, arrival in arrivals(shape, customers, start, as_of):
         CustomerSim(world, i, arrival, seed).run()
-        i += 1
     for cust in world.customers:
         cust.id = f"C-{cust.idx:05d}"
     for name, prefix in ID_PREFIXES.items():
@@ -127,6 +122,23 @@ def build_tenant(
     for name in COLLECTIONS:
         tenant[name] = getattr(renderer, name)() if name in shape.served else []
     return tenant
+
+
+def arrivals(shape: Profile, customers: int, start: date, as_of: date) -> Iterator[tuple[int, int]]:
+    """(customer index, arrival day) of every customer who has arrived by the end of ``as_of``.
+
+    ``empty`` has none; ``one-customer`` has customer 1 only, arriving on ``start`` (so its whole
+    history is in the tenant; ``customers`` is ignored); the others follow ``arrival_day``.
+    """
+    if shape.empty:
+        return
+    if shape.single_customer:
+        yield 1, start.toordinal()
+        return
+    i = 1
+    while (arrival := arrival_day(i, customers, start)) <= as_of.toordinal():
+        yield i, arrival
+        i += 1
 
 
 def generator_options(meta: Mapping[str, Any]) -> dict[str, Any]:
