@@ -99,7 +99,7 @@ LONG_HORIZON_CUSTOMER = 2
 """Customer index (``C-00002``; ``C-00001`` in one-customer) with a 30-year contract."""
 LARGE_CURRENCY = "IDR"
 LARGE_SEATS = (3200, 3600)
-LARGE_USAGE_FACTOR = 25_000
+LARGE_USAGE_FACTOR = 2_500
 LONG_HORIZON_MONTHS = 360
 UNPOSTED_MONTHS = 2
 """With ``unposted``, the lines of the as-of month and the month before are not posted."""

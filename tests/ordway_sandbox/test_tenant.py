@@ -7,29 +7,38 @@ field under test.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
 from ordway_sandbox import recognition
 from ordway_sandbox.tenant import build_tenant
+from tests.ordway_sandbox.tenant_checks import (
+    by_id,
+    check_advance_changes_only_records_stamped_that_day,
+    check_billing_matches_revenue,
+    check_customer_balances,
+    check_customer_mrr,
+    check_invoice_totals_and_balances,
+    check_invoiced_lines_on_one_live_invoice,
+    check_line_tax,
+    check_payment_applications,
+    check_revenue_schedules,
+    datetime_ms,
+    mrr_by_customer,
+    parse_ms,
+    total,
+)
 
 AS_OF = date(2026, 3, 31)
 START = date(2023, 3, 1)
 D = Decimal
-MONTHS = {
-    "Monthly": 1,
-    "Quarterly": 3,
-    "Semi-annually": 6,
-    "Annually": 12,
-    "2 Years": 24,
-    "3 Years": 36,
-}
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -40,34 +49,35 @@ def tenant() -> dict:
     return build_tenant(120, 5, AS_OF, start=START)
 
 
-def cents(value) -> Decimal:
-    if isinstance(value, Fraction):
-        value = D(value.numerator) / D(value.denominator)
-    return D(value).quantize(D("0.01"), rounding=ROUND_HALF_UP)
-
-
-def total(values) -> Decimal:
-    return sum((D(v) for v in values), D("0.00"))
-
-
-def by_id(records: list[dict], key: str = "id") -> dict[str, dict]:
-    return {record[key]: record for record in records}
-
-
-def line_periods(tenant: dict) -> dict[tuple[str, str], str]:
-    """(subscription id, subscription_line_id) -> billing_period, from the subscriptions."""
-    return {
-        (sub["id"], line["subscription_line_id"]): line["billing_period"]
-        for sub in tenant["subscriptions"]
-        for line in sub["plans"]
-    }
-
-
 # -- determinism -----------------------------------------------------------------------------
 def test_same_arguments_give_identical_json_bytes():
     first = json.dumps(build_tenant(40, 3, date(2025, 8, 15)), separators=(",", ":"))
     second = json.dumps(build_tenant(40, 3, date(2025, 8, 15)), separators=(",", ":"))
     assert first == second
+
+
+FULL_40_3_SHA256 = "c4952148b8e7976e19dd529b438c9a9aaae3b22478aa4dfd31bde546174cf007"
+"""sha256 of the compact JSON of ``build_tenant(40, 3, date(2025, 8, 15))`` as generated at
+commit e756f73, before profiles and edge cases existed. A deliberate change of the default tenant
+bumps ``GENERATOR_VERSION`` and this digest together."""
+
+
+def test_the_default_tenant_is_byte_identical_to_the_one_before_profiles_existed():
+    default = json.dumps(build_tenant(40, 3, date(2025, 8, 15)), separators=(",", ":"))
+    explicit = build_tenant(
+        40,
+        3,
+        date(2025, 8, 15),
+        profile="full",
+        drift=False,
+        large_contracts=False,
+        missing_rates=False,
+        base_currency="USD",
+        long_horizon=False,
+        unposted=False,
+    )
+    assert hashlib.sha256(default.encode()).hexdigest() == FULL_40_3_SHA256
+    assert json.dumps(explicit, separators=(",", ":")) == default
 
 
 def test_a_different_seed_gives_a_different_tenant():
@@ -87,168 +97,41 @@ def test_sandbox_parameters_are_recorded_and_start_defaults_to_36_months_back():
 
 # -- invariants --------------------------------------------------------------------------------
 def test_invariant_1_invoice_totals_and_balances_add_up(tenant):
-    applied = defaultdict(lambda: D("0.00"))
-    for payment in tenant["payments"]:
-        for application in payment["invoices"]:
-            applied[application["id"]] += D(application["amount_applied"])
-    for credit in tenant["credits"]:
-        for application in credit["invoices"]:
-            applied[application["id"]] += D(application["amount_applied"])
-    for refund in tenant["refunds"]:
-        applied[refund["invoice_id"]] -= D(refund["refund_amount"])
     assert tenant["invoices"]
-    for invoice in tenant["invoices"]:
-        lines = invoice["line_items"]
-        assert D(invoice["subtotal"]) == total(line["effective_price"] for line in lines)
-        assert D(invoice["invoice_tax"]) == total(line["line_tax"] for line in lines)
-        assert D(invoice["invoice_amount"]) == D(invoice["subtotal"]) + D(invoice["invoice_tax"])
-        if invoice["status"] == "Reversed":
-            assert D(invoice["balance"]) == 0, invoice["id"]
-        else:
-            expected = D(invoice["invoice_amount"]) - applied[invoice["id"]]
-            assert D(invoice["balance"]) == expected, invoice["id"]
+    check_invoice_totals_and_balances(tenant)
 
 
 def test_invariant_1_tax_is_the_rounded_rate_times_each_taxable_line(tenant):
-    for invoice in tenant["invoices"]:
-        for line in invoice["line_items"]:
-            if line["taxable"]:
-                rate = D(str(line["tax_lines"][0]["rate"]))
-                assert D(line["line_tax"]) == cents(D(line["effective_price"]) * rate)
-            else:
-                assert D(line["line_tax"]) == 0
+    check_line_tax(tenant)
 
 
 def test_invariant_2_revenue_lines_sum_to_total_and_recognized_plus_unrecognized(tenant):
-    as_of_month = AS_OF.replace(day=1)
-    for schedule in tenant["revenue_schedules"]:
-        lines = schedule["schedule_lines"]
-        assert total(line["amount"] for line in lines) == D(schedule["total_revenue"])
-        assert D(schedule["recognized_revenue"]) + D(schedule["unrecognized_revenue"]) == D(
-            schedule["total_revenue"]
-        )
-        posted = [line for line in lines if line["posted"] == "Yes"]
-        assert D(schedule["recognized_revenue"]) == total(line["amount"] for line in posted)
-        for line in lines:
-            month = date(
-                int(line["financial_period"].split()[1]),
-                MONTH_INDEX[line["financial_period"].split()[0]],
-                1,
-            )
-            assert (line["posted"] == "Yes") == (month <= as_of_month)
-
-
-MONTH_INDEX = {
-    name: i
-    for i, name in enumerate(
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ],
-        start=1,
-    )
-}
+    assert tenant["revenue_schedules"]
+    check_revenue_schedules(tenant, posted_through=AS_OF.replace(day=1))
 
 
 def test_invariant_3_billing_and_revenue_agree_per_subscription_line(tenant):
-    revenue = {
-        (rs["source_transaction"].removeprefix("Subscription: "), rs["charge_id"]): rs
-        for rs in tenant["revenue_schedules"]
-    }
-    assert len(revenue) == len(tenant["revenue_schedules"])
-    for bs in tenant["billing_schedules"]:
-        rs = revenue[(bs["subscription_id"], bs["charge_id"])]
-        assert total(line["amount"] for line in bs["schedule_lines"]) == D(rs["total_revenue"])
-
-
-def invoice_line_key(subscription_id, line_id, start, end, quantity, amount):
-    return (subscription_id, line_id, start, end, float(quantity), D(amount))
+    assert tenant["billing_schedules"]
+    check_billing_matches_revenue(tenant)
 
 
 def test_invariant_4_each_invoiced_billing_line_is_on_exactly_one_live_invoice(tenant):
-    on_invoices = Counter()
-    for invoice in tenant["invoices"]:
-        if invoice["status"] == "Reversed":
-            continue
-        for line in invoice["line_items"]:
-            end = line["start_date"] if line["end_date"] == "-" else line["end_date"]
-            on_invoices[
-                invoice_line_key(
-                    line["subscription_id"],
-                    line["subscription_line_id"],
-                    line["start_date"],
-                    end,
-                    line["quantity"],
-                    line["effective_price"],
-                )
-            ] += 1
-    invoiced = Counter()
-    for bs in tenant["billing_schedules"]:
-        for line in bs["schedule_lines"]:
-            if line["invoiced"] == "Yes":
-                invoiced[
-                    invoice_line_key(
-                        bs["subscription_id"],
-                        bs["charge_id"],
-                        line["start_date"],
-                        line["end_date"],
-                        line["quantity"],
-                        line["amount"],
-                    )
-                ] += 1
-    assert invoiced
-    assert all(count == 1 for count in invoiced.values())
-    assert on_invoices == invoiced
+    assert check_invoiced_lines_on_one_live_invoice(tenant) > 0
 
 
 def test_invariant_5_payment_applications_add_up(tenant):
-    for payment in tenant["payments"]:
-        applied = total(a["amount_applied"] for a in payment["invoices"])
-        assert D(payment["applied_amount"]) == applied
-        assert D(payment["payment_amount"]) == applied + D(payment["unapplied_amount"])
-
-
-def mrr_by_customer(tenant: dict, day: date) -> dict[str, tuple[Fraction, Fraction]]:
-    periods = line_periods(tenant)
-    mrr: dict[str, list[Fraction]] = defaultdict(lambda: [Fraction(0), Fraction(0)])
-    text = day.isoformat()
-    for bs in tenant["billing_schedules"]:
-        if bs["charge_type"] != "Recurring":
-            continue
-        months = MONTHS[periods[(bs["subscription_id"], bs["charge_id"])]]
-        for line in bs["schedule_lines"]:
-            if line["start_date"] <= text <= line["end_date"]:
-                quantity = Fraction(line["quantity"])
-                mrr[bs["customer_id"]][0] += Fraction(line["list_price"]) * quantity / months
-                mrr[bs["customer_id"]][1] += Fraction(line["unit_price"]) * quantity / months
-    return {customer: (g, n) for customer, (g, n) in mrr.items()}
+    assert tenant["payments"]
+    check_payment_applications(tenant)
 
 
 def test_invariant_6_customer_cmrr_follows_revenue_rules_section_5(tenant):
     mrr = mrr_by_customer(tenant, AS_OF)
     assert any(gross > 0 for gross, _ in mrr.values())
-    for customer in tenant["customers"]:
-        gross, net = mrr.get(customer["id"], (Fraction(0), Fraction(0)))
-        assert D(customer["cmrr"]) == cents(gross), customer["id"]
-        assert D(customer["discounted_cmrr"]) == cents(net), customer["id"]
+    check_customer_mrr(tenant, AS_OF)
 
 
 def test_customer_balance_is_the_sum_of_open_invoice_balances(tenant):
-    balances = defaultdict(lambda: D("0.00"))
-    for invoice in tenant["invoices"]:
-        balances[invoice["customer_id"]] += D(invoice["balance"])
-    for customer in tenant["customers"]:
-        assert D(customer["balance"]) == balances[customer["id"]]
+    check_customer_balances(tenant)
 
 
 def test_every_unchanged_revenue_schedule_equals_the_recognition_recomputation(tenant):
@@ -296,42 +179,12 @@ def invoice_date_of(tenant: dict, rs: dict) -> str:
 
 
 # -- causality ---------------------------------------------------------------------------------
-def records_by_key(tenant: dict) -> dict[tuple[str, str], str]:
-    out = {}
-    for name, records in tenant.items():
-        if name.startswith("_"):
-            continue
-        for record in records:
-            out[(name, record.get("id") or record["code"])] = json.dumps(record, sort_keys=True)
-    return out
-
-
 @pytest.mark.parametrize("day", [date(2025, 9, 30), date(2025, 11, 13), date(2026, 1, 31)])
 def test_advancing_one_day_changes_only_records_stamped_that_day(day):
-    before = records_by_key(build_tenant(70, 9, day, start=START))
-    after = records_by_key(build_tenant(70, 9, day + timedelta(days=1), start=START))
-    midnight = datetime_ms(day + timedelta(days=1))
-    earliest, latest = midnight - 45 * 60_000, midnight + 86_400_000
-    changed = new = 0
-    for key, text in after.items():
-        record = json.loads(text)
-        stamp = parse_ms(record["updated_date"])
-        assert stamp < latest, key
-        if key not in before:
-            new += 1
-            assert stamp >= earliest, key
-            assert parse_ms(record["created_date"]) >= earliest, key
-        elif before[key] != text:
-            changed += 1
-            assert stamp >= earliest, (key, record["updated_date"])
+    before = build_tenant(70, 9, day, start=START)
+    after = build_tenant(70, 9, day + timedelta(days=1), start=START)
+    changed, new = check_advance_changes_only_records_stamped_that_day(before, after, day)
     assert changed and new
-    vanished = [key for key in before if key not in after]
-    assert all(name in ("subscriptions", "usages") for name, _ in vanished)
-    for name in {name for name, _ in after}:
-        old = sorted(i for n, i in before if n == name)
-        fresh = sorted(i for n, i in after if n == name and (n, i) not in before)
-        if old and fresh and name != "chart_of_accounts":
-            assert min(fresh) > max(old), name  # ids are assigned in creation order
 
 
 def test_deleted_drafts_and_usage_records_vanish_without_tombstones():
@@ -340,18 +193,6 @@ def test_deleted_drafts_and_usage_records_vanish_without_tombstones():
         numbers = sorted(int(r["id"].removeprefix(prefix + "-")) for r in tenant[name])
         assert numbers[-1] > len(numbers), f"no deleted {name}"
     assert any(sub["status"] == "Draft" for sub in tenant["subscriptions"])
-
-
-def datetime_ms(day: date) -> int:
-    return (day - date(1970, 1, 1)).days * 86_400_000
-
-
-def parse_ms(text: str) -> int:
-    day = date.fromisoformat(text[:10])
-    hours, minutes, seconds = text[11:23].split(":")
-    return (
-        datetime_ms(day) + (int(hours) * 3600 + int(minutes) * 60) * 1000 + int(D(seconds) * 1000)
-    )
 
 
 def test_billing_runs_share_one_timestamp_across_customers(tenant):
