@@ -1,8 +1,8 @@
 """Deterministic synthetic Ordway tenant: ``build_tenant(customers, seed, as_of, start, ...)``.
 
 See ``TENANT.md`` for the contract. The work is done by ``generator/``: ``catalogue`` (static
-set-up), ``simulation`` (per-customer event simulation up to the end of ``as_of``), ``render``
-(ids in creation order and wire JSON).
+set-up), ``profiles`` (tenant profiles and edge-case knobs), ``simulation`` (per-customer event
+simulation up to the end of ``as_of``), ``render`` (ids in creation order and wire JSON).
 """
 
 from __future__ import annotations
