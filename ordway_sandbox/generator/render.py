@@ -150,8 +150,9 @@ class Renderer:
         """id(subscription or invoice) -> its rendered ``exchange_rate`` (None or ABSENT).
 
         Only documents in a currency other than the base lose their rate: the first served
-        subscription (null) and the first invoice (key absent) of the earliest such customer,
-        and about 5% of the others (by a hash of seed and id; null or absent by id parity).
+        subscription (null), the first invoice (key absent) and the second invoice (null) of the
+        earliest such customer, and about 5% of the others (by a hash of seed and id; null or
+        absent by id parity).
         """
         if not self.edges.missing_rates:
             return {}
@@ -162,8 +163,8 @@ class Renderer:
             subs = [s for s in first.subs if not s.deleted]
             if subs and self.profile.subscriptions:
                 missing[id(subs[0])] = None
-            if first.invoices:
-                missing[id(first.invoices[0])] = ABSENT
+            for invoice, rate in zip(first.invoices, (ABSENT, None), strict=False):
+                missing[id(invoice)] = rate
         documents = [s for s in self.world.subscriptions if not s.deleted] + list(
             self.world.invoices
         )

@@ -456,6 +456,14 @@ def test_missing_rates_leave_some_non_base_documents_with_a_null_or_absent_rate(
             assert invoice["exchange_rate"] == plain[invoice["id"]], invoice["id"]
 
 
+def test_missing_rates_show_a_null_and_an_absent_invoice_rate_in_a_small_tenant():
+    tenant = build_tenant(5, 42, date(2026, 6, 30), missing_rates=True, large_contracts=True)
+    invoices = tenant["invoices"]
+    assert any("exchange_rate" in i and i["exchange_rate"] is None for i in invoices)
+    assert any("exchange_rate" not in i for i in invoices)
+    assert any(s.get("exchange_rate", 0) is None for s in tenant["subscriptions"])
+
+
 def monthly_rates(tenant: dict) -> dict[tuple[str, str], float]:
     """(currency, YYYY-MM) -> the invoices' exchange_rate in that month."""
     rates: dict[tuple[str, str], set[float]] = defaultdict(set)
