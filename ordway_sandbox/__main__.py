@@ -70,7 +70,8 @@ def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KIND:COLLECTION:PAGE[:COUNT]",
-        help="malformed|empty|error|error502|error503|timeout|short|repeat; repeatable",
+        help="malformed|empty|error|error502|error503|error403|error404|timeout|short|repeat;"
+        " repeatable",
     )
     group.add_argument(
         "--stall-seconds", type=float, default=30.0, help="stall of a timeout fault (default 30)"

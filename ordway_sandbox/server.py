@@ -86,6 +86,8 @@ FAULT_KINDS = frozenset(
         "error500",
         "error502",
         "error503",
+        "error403",
+        "error404",
         "timeout",
         "short",
         "repeat",
@@ -887,6 +889,8 @@ class SandboxApp:
             response.delay = self.faults.stall_seconds
             return response
         status = int(rule.kind[5:]) if rule.kind != "error" else 500
+        if status in UNAVAILABLE_STATUSES:  # a permission or routing error on this page only
+            return _unavailable_response(name, status)
         return _server_error(status)
 
     # ---- admin

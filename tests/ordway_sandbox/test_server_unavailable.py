@@ -62,3 +62,17 @@ def test_a_collection_missing_from_the_tenant_document_already_answers_404() -> 
         response = http.get("/journal_entries")
         assert response.status_code == 404
         assert response.json()["errors"]["source"] == "journal_entries"
+
+
+def test_an_error403_fault_answers_403_on_its_page_only_and_count_times() -> None:
+    args = ["--fault", "error403:invoices:2"]
+    with SandboxProcess(args, tenant=TINY) as process, process.client() as http:
+        assert http.get("/invoices", params={"size": 2}).status_code == 200
+        second = http.get("/invoices", params={"size": 2, "page": 2})
+        assert second.status_code == 403
+        assert second.json()["errors"] == {
+            "status": 403,
+            "source": "invoices",
+            "details": "Forbidden",
+        }
+        assert http.get("/invoices", params={"size": 2, "page": 2}).status_code == 200
