@@ -10,9 +10,9 @@ The rule (pipelines/ordway/README.md, "Types"):
   child rows), is loaded as **text**: numbers in plain decimal notation, booleans as
   `true`/`false`. A field that is a boolean in one record and a number in the next therefore
   lands in one text column and can never fail the load or create a variant column.
-- `""` (blank) is null for **every** value, declared or not, text included. `"-"` (Ordway's
-  placeholder for a missing date or boolean) is null in declared non-text fields and stays
-  `"-"` in text.
+- `""` (blank) is null for **every** value, declared or not, text included (an undeclared null
+  is left out of the row, which loads the same). `"-"` (Ordway's placeholder for a missing date
+  or boolean) is null in declared non-text fields and stays `"-"` in text.
 - Custom fields: the `custom_fields` object is kept (flattened by dlt into
   `custom_fields__<name>` text columns) and the top-level copies Ordway adds of its keys (same
   name, same value) are dropped, unless the name is a declared field.
@@ -224,6 +224,7 @@ class _Coercer:
     def row(self, row: dict[str, Any], table: _Table, location: str, prefix: str = "") -> None:
         if not prefix:
             _drop_custom_field_copies(row, table)
+        nulls = []
         for key, value in row.items():
             name = prefix + key
             declared = table.fields.get(name)
@@ -235,6 +236,12 @@ class _Coercer:
                 self.items(value, table.child(name), f"{location}{name}")
             else:
                 row[key] = _loose(value)
+                if row[key] is None:
+                    nulls.append(key)
+        # An undeclared null loads exactly as an absent key (NULL, or no column yet); leaving
+        # it out spares dlt's "column received no data" warning on every run.
+        for key in nulls:
+            del row[key]
 
     def items(self, values: list[Any], table: _Table, location: str) -> None:
         for index, item in enumerate(values):

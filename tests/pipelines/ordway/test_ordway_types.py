@@ -55,7 +55,7 @@ def test_money_becomes_exact_decimal_and_placeholders_become_null() -> None:
     assert line["quantity"] == 3.0
     assert row["payments"][0]["payment_amount"] == Decimal("10.00")
     assert row["payments"][0]["invoices"][0]["amount_applied"] == Decimal("10.00")
-    assert row["custom_fields"] == {"Notes": None}  # "" is null everywhere, text included
+    assert row["custom_fields"] == {}  # "" is null everywhere, text included
 
 
 def test_flattened_object_fields_are_typed() -> None:
@@ -121,10 +121,11 @@ def test_blank_is_null_in_every_field_declared_or_not_at_any_depth() -> None:
     )
     record["line_items"][0].update(description="", applied_tiers="")
     row = coerce_record(COLLECTIONS["invoices"], record)
-    assert row["customer_id"] is None and row["notes"] is None
-    assert row["billing_contact"] == {"email": None, "first_name": "Ada"}
+    # declared: null; undeclared: left out of the row (loads as NULL all the same)
+    assert row["customer_id"] is None and "notes" not in row
+    assert row["billing_contact"] == {"first_name": "Ada"}
     line = row["line_items"][0]
-    assert line["description"] is None and line["applied_tiers"] is None
+    assert line["description"] is None and "applied_tiers" not in line
 
 
 def test_the_dash_placeholder_is_null_in_typed_fields_and_stays_in_text() -> None:
@@ -148,13 +149,13 @@ def test_undeclared_values_load_as_text_so_a_drifting_field_cannot_conflict() ->
     ]
     assert [r["payment_options"] for r in rows] == [
         {"affirm_enabled": "true", "ach_credit_enabled": "false", "limit": "12.5"},
-        {"affirm_enabled": None, "ach_credit_enabled": None, "limit": "3"},
+        {"limit": "3"},
         {"affirm_enabled": "1", "ach_credit_enabled": "-", "limit": "0.00001"},
     ]
     plans = COLLECTIONS["plans"]
     charges = [{"id": "CHG-1", "list_price_base": 12}, {"id": "CHG-2", "list_price_base": ""}]
     row = coerce_record(plans, {"id": "PLN-1", "charges": charges})
-    assert [c["list_price_base"] for c in row["charges"]] == ["12", None]
+    assert [c.get("list_price_base") for c in row["charges"]] == ["12", None]
 
 
 def test_custom_fields_are_text_and_their_top_level_copies_are_dropped() -> None:
@@ -175,6 +176,7 @@ def test_custom_fields_are_text_and_their_top_level_copies_are_dropped() -> None
     assert row == {
         "id": "C-1",
         "name": "Acme",
+        # custom_fields.salesforce_id is declared (staging reads it): null, not left out
         "custom_fields": {"segment": "smb", "Seats": "40", "Active": "true", "salesforce_id": None},
         "Region": "EMEA",
         "contacts": [{"id": "CT-1", "custom_fields": {"Tier": "2"}, "email": "a@example.com"}],
