@@ -228,6 +228,14 @@ def test_a_collection_answering_403_or_404_on_page_one_is_skipped_and_the_rest_l
         assert f"/api/v1/{name}" in text and status in text
         assert f"ORDWAY_SKIP_COLLECTIONS={name}" in text
 
+    # a sweep does not mistake the unavailable collection's records for deleted ones
+    warehouse.run("sweep")
+    assert set(unavailable_collections(warehouse.pipeline)) == {"usages"}
+    assert warehouse.count("usages") == len(rows["usages"])
+    assert warehouse.query(
+        f"SELECT count(*) FROM {RAW}._ordway_deletions WHERE deleted_at IS NOT NULL"
+    ) == [(0,)]
+
     # the documented way out: leave them out; they are then not even requested
     sandbox.reset_stats()
     skipping = Warehouse(
