@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
+from pipelines.ordway.__main__ import main
 from pipelines.ordway.pipeline import (
     UnavailableCollection,
     WarehouseCompanyError,
@@ -33,6 +34,7 @@ from tests.pipelines.ordway.conftest import (
     connect,
     cursors,
     settings_for,
+    source_env,
     table_rows,
     tenant_summary,
     warehouse_summary,
@@ -439,3 +441,23 @@ def test_a_separate_warehouse_takes_the_other_company(
     )
     second.run()  # another API host is another fingerprint, in its own warehouse: fine
     assert second.query(f"SELECT api_host FROM {RAW}._ordway_company") == [("localhost",)]
+
+
+def test_the_cli_names_a_skipped_collection_and_still_exits_zero(
+    sandbox: SandboxProcess,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in source_env(sandbox, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    sandbox.set_options({"unavailable": {"usages": 403}})
+    assert main(["run", "--resources", "usages,invoices"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped: usages: GET /api/v1/usages answered HTTP 403" in out
+    assert "ORDWAY_SKIP_COLLECTIONS=usages" in out
+    assert "invoices: 7 rows loaded" in out
+
+    monkeypatch.setenv("ORDWAY_SKIP_COLLECTIONS", "usages,invoices")
+    assert main(["run", "--resources", "usages,invoices"]) == 1
+    assert "nothing to extract" in capsys.readouterr().err
