@@ -189,11 +189,19 @@ def _fields(types: FieldTypes) -> dict[str, _Field]:
     return fields
 
 
-@functools.cache
-def _table_plan(collection_name: str) -> _Table:
-    """The collection's tables as a tree of `_Table`s, worked out once per collection."""
-    tables = COLLECTIONS[collection_name].tables
+def _table_plan(collection: Collection) -> _Table:
+    """The collection's tables as a tree of `_Table`s (worked out once per known collection)."""
+    if COLLECTIONS.get(collection.name) is collection:
+        return _known_plan(collection.name)
+    return _build_plan(collection.tables)
 
+
+@functools.cache
+def _known_plan(name: str) -> _Table:
+    return _build_plan(COLLECTIONS[name].tables)
+
+
+def _build_plan(tables: Mapping[tuple[str, ...], FieldTypes]) -> _Table:
     def build(path: tuple[str, ...]) -> _Table:
         children = {
             child[-1]: build(child)
@@ -282,7 +290,7 @@ def coerce_record(collection: Collection, record: dict[str, Any]) -> dict[str, A
         raise RecordTypeError(
             collection.name, None, collection.primary_key, record_id, "a primary key"
         )
-    _Coercer(collection.name, record_id).row(record, _table_plan(collection.name), "")
+    _Coercer(collection.name, record_id).row(record, _table_plan(collection), "")
     if collection.incremental and not isinstance(record.get("updated_date"), datetime):
         raise RecordTypeError(
             collection.name, record_id, "updated_date", record.get("updated_date"), "a timestamp"
