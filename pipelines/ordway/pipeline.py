@@ -342,6 +342,8 @@ def run_extract(
                 type(exc).__name__,
             )
             pipeline = pipeline.drop()
+        # a first run that crashed mid-load recorded its company with the package just loaded
+        first_load = check_company(settings, pipeline)
 
     snapshot = read_warehouse_snapshot(
         pipeline, names, settings.lookback_seconds, with_ids=mode in ("full", "sweep")
