@@ -140,7 +140,8 @@ def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KIND:COLLECTION:PAGE[:COUNT]",
-        help="malformed|empty|error|error502|error503|timeout|short|repeat; repeatable",
+        help="malformed|empty|error|error502|error503|error403|error404|timeout|short|repeat;"
+        " repeatable",
     )
     group.add_argument(
         "--stall-seconds", type=float, default=30.0, help="stall of a timeout fault (default 30)"
@@ -165,6 +166,13 @@ def _add_fault_flags(parser: argparse.ArgumentParser) -> None:
     )
     behaviour.add_argument(
         "--wrap-usages", action="store_true", help='serve /usages as {"usages":[...],"total":N}'
+    )
+    behaviour.add_argument(
+        "--unavailable",
+        action="append",
+        metavar="COLLECTION:STATUS[,...]",
+        help="collections the plan does not include: every GET answers STATUS (403 or 404), "
+        "e.g. usages:403,journal_entries:404; repeatable",
     )
 
 
@@ -215,7 +223,7 @@ def fault_config(args: argparse.Namespace) -> FaultConfig:
 
 
 def serve_options(args: argparse.Namespace) -> ServeOptions:
-    settings: dict[str, Any] = {"wrap_usages": args.wrap_usages}
+    settings: dict[str, Any] = {"wrap_usages": args.wrap_usages, "unavailable": args.unavailable}
     if args.ignore_sort is not None:
         settings["ignore_sort"] = args.ignore_sort
     if args.ignore_filter is not None:

@@ -86,6 +86,8 @@ FAULT_KINDS = frozenset(
         "error500",
         "error502",
         "error503",
+        "error403",
+        "error404",
         "timeout",
         "short",
         "repeat",
@@ -285,17 +287,21 @@ class TenantState:
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """Behaviour switches that are not faults: per-endpoint ignores and the usages envelope."""
+    """Behaviour switches that are not faults: per-endpoint ignores, the usages envelope, and
+    collections the account's plan does not include (every GET on them answers 403 or 404)."""
 
     ignore_sort: frozenset[str] = DEFAULT_IGNORE_SORT
     ignore_filter: frozenset[str] = DEFAULT_IGNORE_FILTER
     wrap_usages: bool = False
+    unavailable: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> ServeOptions:
-        """From JSON/CLI-style keys; a given ignore list replaces the default (``[]`` = none)."""
+        """From JSON/CLI-style keys; a given ignore list replaces the default (``[]`` = none).
+        ``unavailable``: ``{"usages": 403}``, or ``"usages:403,journal_entries:404"`` (a string
+        or a list of them)."""
         settings = _normalise_keys(settings)
-        unknown = set(settings) - {"ignore_sort", "ignore_filter", "wrap_usages"}
+        unknown = set(settings) - {"ignore_sort", "ignore_filter", "wrap_usages", "unavailable"}
         if unknown:
             raise SettingsError(f"unknown option(s): {', '.join(sorted(unknown))}")
         ignore_sort = settings.get("ignore_sort")
@@ -304,6 +310,7 @@ class ServeOptions:
             ignore_sort=DEFAULT_IGNORE_SORT if ignore_sort is None else _names(ignore_sort),
             ignore_filter=DEFAULT_IGNORE_FILTER if ignore_filter is None else _names(ignore_filter),
             wrap_usages=bool(settings.get("wrap_usages", False)),
+            unavailable=_unavailable(settings.get("unavailable")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -311,7 +318,38 @@ class ServeOptions:
             "ignore_sort": sorted(self.ignore_sort),
             "ignore_filter": sorted(self.ignore_filter),
             "wrap_usages": self.wrap_usages,
+            "unavailable": dict(sorted(self.unavailable.items())),
         }
+
+
+UNAVAILABLE_STATUSES = (403, 404)
+
+
+def _unavailable(value: Any) -> dict[str, int]:
+    """``COLLECTION:STATUS`` pairs (403 or 404) from a mapping, a comma list or a list."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v) for k, v in value.items()]
+    else:
+        items = [value] if isinstance(value, str) else list(value)
+        specs = [p.strip() for item in items for p in str(item).split(",") if p.strip()]
+        pairs = []
+        for spec in specs:
+            name, _, status = spec.rpartition(":")
+            if not name:
+                raise SettingsError(f"unavailable {spec!r}: expected COLLECTION:STATUS")
+            pairs.append((name, status))
+    result = {}
+    for name, status in pairs:
+        try:
+            code = int(status)
+        except (TypeError, ValueError):
+            code = 0
+        if code not in UNAVAILABLE_STATUSES:
+            raise SettingsError(f"unavailable {name}: status must be 403 or 404, got {status!r}")
+        result[name] = code
+    return result
 
 
 def _names(value: Any) -> frozenset[str]:
@@ -522,6 +560,15 @@ def _not_found(collection: str) -> Response:
     )
 
 
+def _unavailable_response(collection: str, status: int) -> Response:
+    if status == 404:
+        return _not_found(collection)
+    return _json_response(
+        403,
+        {"errors": {"status": 403, "source": collection, "details": "Forbidden"}},
+    )
+
+
 def _unprocessable(message: str) -> Response:
     return _json_response(422, {"errors": {"details": {"message": message}}})
 
@@ -683,6 +730,9 @@ class SandboxApp:
     def _get(self, request: Request, segments: list[str]) -> Response:
         state = self.state
         name = segments[2]
+        status = self.options.unavailable.get(name)
+        if status is not None:  # a module the account's plan does not include
+            return _unavailable_response(name, status)
         collection = state.collections.get(name)
         if len(segments) == 3:
             if collection is None:
@@ -841,6 +891,8 @@ class SandboxApp:
             response.delay = self.faults.stall_seconds
             return response
         status = int(rule.kind[5:]) if rule.kind != "error" else 500
+        if status in UNAVAILABLE_STATUSES:  # a permission or routing error on this page only
+            return _unavailable_response(name, status)
         return _server_error(status)
 
     # ---- admin

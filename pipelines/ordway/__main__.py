@@ -2,6 +2,9 @@
 [--resources a,b]`.
 
 Prints progress (logging) and one summary line per table; exits 1 with the error on failure.
+A collection skipped as unavailable (HTTP 403/404 on its first page) gets a `skipped:` line; the
+run still exits 0 (the other collections were loaded). `--resources` is intersected with
+ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS.
 """
 
 from __future__ import annotations
@@ -37,7 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         # imported here so `--help` stays fast
-        from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+        from pipelines.ordway.pipeline import (
+            make_pipeline,
+            row_counts,
+            run_extract,
+            unavailable_collections,
+        )
 
         settings = OrdwaySettings.from_env()
         start = parse_timestamp(args.start, "--start") if args.start else None
@@ -57,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = row_counts(pipeline)
     for table in sorted(counts):
         print(f"{table}: {counts[table]} rows loaded")
+    for skipped in unavailable_collections(pipeline).values():
+        print(f"skipped: {skipped.describe()}")
     print(f"ok: mode={args.mode}, {sum(counts.values())} rows in {len(counts)} tables")
     return 0
 

@@ -11,6 +11,11 @@ Failure semantics (verified by tests/source):
   Merges are idempotent, so loading a package twice cannot duplicate a record.
 - If the local dlt working directory is lost, dlt restores state and schema from the warehouse
   (`_dlt_pipeline_state`) on the next run.
+- A collection whose list endpoint answers 403/404 on its first page is skipped and the rest
+  loads; `unavailable_collections(pipeline)` names the skipped ones after the run.
+- The warehouse records the Ordway company it holds (`_ordway_company`: a fingerprint of company
+  and API host, never the name). Credentials of another company fail before any request to
+  Ordway and before anything is written (`WarehouseCompanyError`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +39,7 @@ from pipelines.ordway.client import OrdwayClient, OrdwayError
 from pipelines.ordway.recovery import discard_rows_of_interrupted_jobs
 from pipelines.ordway.settings import (
     COLLECTIONS,
+    COMPANY_TABLE,
     DATASET_NAME,
     DELETIONS_TABLE,
     PIPELINE_NAME,
@@ -40,7 +47,13 @@ from pipelines.ordway.settings import (
     Mode,
     OrdwaySettings,
 )
-from pipelines.ordway.source import WarehouseSnapshot, default_resources, ordway_source
+from pipelines.ordway.source import (
+    UNAVAILABLE_METRIC,
+    WarehouseSnapshot,
+    declared_tables,
+    default_resources,
+    ordway_source,
+)
 from pipelines.warehouse import dlt_snowflake_destination, snowflake_settings_from_env
 
 logger = logging.getLogger(__name__)
@@ -182,6 +195,90 @@ def _query(client: Any, sql: str, *args: Any) -> list[Any]:
         return []
 
 
+class WarehouseCompanyError(ConfigError):
+    """The warehouse holds another Ordway company's data than the credentials name."""
+
+
+def recorded_companies(pipeline: dlt.Pipeline) -> set[str] | None:
+    """Company fingerprints recorded in the warehouse (`_ordway_company`), read from the
+    warehouse itself (not from the local dlt directory); None before the first load."""
+    try:
+        with pipeline.sql_client() as client:
+            table = client.make_qualified_table_name(COMPANY_TABLE)
+            rows = client.execute_sql(f"SELECT company_fingerprint FROM {table}") or []
+    except DatabaseUndefinedRelation:
+        return None
+    return {str(row[0]) for row in rows} or None
+
+
+def check_company(settings: OrdwaySettings, pipeline: dlt.Pipeline) -> bool:
+    """Raises WarehouseCompanyError when the warehouse holds another company than the
+    credentials name; returns True when the warehouse has no company recorded yet (the run
+    then records it, in the same load as its data)."""
+    recorded = recorded_companies(pipeline)
+    if recorded is None:
+        return True
+    if settings.company_fingerprint in recorded:
+        return False
+    if settings.warehouse == "duckdb":
+        where = f"The warehouse DUCKDB_PATH={settings.duckdb_path}"
+        remedy = "set DUCKDB_PATH to another file"
+    else:
+        where = f"The Snowflake warehouse (SNOWFLAKE_DATABASE, schema {DATASET_NAME})"
+        remedy = "set SNOWFLAKE_DATABASE to another database"
+    raise WarehouseCompanyError(
+        f"{where} holds the data of another Ordway company (company fingerprint "
+        f"{', '.join(sorted(f[:12] for f in recorded))}) than ORDWAY_COMPANY with the API host "
+        f"{settings.api_host} names (fingerprint {settings.company_fingerprint[:12]}). Nothing "
+        "was requested from Ordway and nothing was written. Each Ordway company needs its own "
+        f"warehouse: {remedy}, and DLT_PIPELINES_DIR to another directory (the cursors of one "
+        "company must never be used for another)."
+    )
+
+
+@dataclass(frozen=True)
+class UnavailableCollection:
+    """A collection skipped by a run because its list endpoint answered 403/404 on page 1."""
+
+    collection: str
+    status: int
+    path: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.collection}: GET {self.path} answered HTTP {self.status}; skipped (tables "
+            f"and cursor unchanged). Leave it out with ORDWAY_SKIP_COLLECTIONS={self.collection}"
+        )
+
+
+def unavailable_collections(pipeline: dlt.Pipeline) -> dict[str, UnavailableCollection]:
+    """The collections the last `run_extract` skipped as unavailable (from dlt's trace)."""
+    trace = pipeline.last_trace
+    info = trace.last_extract_info if trace is not None else None
+    result: dict[str, UnavailableCollection] = {}
+    if info is None:
+        return result
+    for metrics in info.metrics.values():
+        for step in metrics:
+            for name, resource in step["resource_metrics"].items():
+                mark = resource.custom_metrics.get(UNAVAILABLE_METRIC)
+                if mark:
+                    result[name] = UnavailableCollection(name, int(mark["status"]), mark["path"])
+    return result
+
+
+def create_declared_tables(pipeline: dlt.Pipeline, collections: Sequence[str]) -> None:
+    """Creates the declared tables of `collections` that the warehouse lacks (a child table no
+    record has filled yet), with their declared columns and dlt's link columns, through dlt's
+    own schema migration. Root tables are created by the load itself."""
+    schema = pipeline.default_schema
+    tables = [t for name in collections for t in declared_tables(name) if t in schema.tables]
+    if not tables:
+        return
+    with pipeline.destination_client() as client:
+        client.update_stored_schema(only_tables=tables, force=True)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -203,16 +300,32 @@ def run_extract(
     detected), `sweep` (incremental collections listed completely to detect deletes; merges,
     cursors untouched), `backfill` (records updated in [start, end); cursors untouched).
 
+    The collections are `resources` (default: the mode's) that ORDWAY_COLLECTIONS /
+    ORDWAY_SKIP_COLLECTIONS enable. A collection answering 403/404 on its first page is skipped
+    (see `unavailable_collections`); every other extracted collection has all its declared
+    tables afterwards, even when it had no record.
+
     Raises OrdwayError / dlt's PipelineStepFailed on failure; the warehouse and the cursors are
-    then unchanged.
+    then unchanged. Raises WarehouseCompanyError, before any request, when the warehouse holds
+    another Ordway company.
     """
-    names = tuple(resources) if resources else default_resources(mode)
-    unknown = [n for n in names if n not in COLLECTIONS]
+    requested = tuple(resources) if resources else default_resources(mode)
+    unknown = [n for n in requested if n not in COLLECTIONS]
     if unknown:
         raise ConfigError(f"unknown resources {unknown}; known: {', '.join(sorted(COLLECTIONS))}")
+    names = settings.enabled(requested)
+    left_out = [n for n in requested if n not in names]
+    if not names:
+        raise ConfigError(
+            f"nothing to extract: ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS leave out every "
+            f"requested collection ({', '.join(requested)})"
+        )
+    if left_out:
+        logger.info("left out by ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS: %s", left_out)
     if mode == "backfill" and (start is None or end is None or start >= end):
         raise ConfigError("mode=backfill needs --start and --end with start < end")
     pipeline = pipeline or make_pipeline(settings)
+    first_load = check_company(settings, pipeline)
 
     if pipeline.has_pending_data:
         logger.warning("loading packages left pending by an earlier run first")
@@ -229,6 +342,8 @@ def run_extract(
                 type(exc).__name__,
             )
             pipeline = pipeline.drop()
+        # a first run that crashed mid-load recorded its company with the package just loaded
+        first_load = check_company(settings, pipeline)
 
     snapshot = read_warehouse_snapshot(
         pipeline, names, settings.lookback_seconds, with_ids=mode in ("full", "sweep")
@@ -236,11 +351,20 @@ def run_extract(
     client = OrdwayClient(settings, transport=transport)
     try:
         source = ordway_source(
-            settings, client, mode=mode, start=start, end=end, resources=names, snapshot=snapshot
+            settings,
+            client,
+            mode=mode,
+            start=start,
+            end=end,
+            resources=names,
+            snapshot=snapshot,
+            record_company=first_load,
         )
         info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMATS.get(settings.warehouse))
     finally:
         client.close()
+    unavailable = unavailable_collections(pipeline)
+    create_declared_tables(pipeline, [n for n in names if n not in unavailable])
     return info
 
 
@@ -254,9 +378,15 @@ def row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
 
 __all__ = [
     "OrdwayError",
+    "UnavailableCollection",
+    "WarehouseCompanyError",
+    "check_company",
+    "create_declared_tables",
     "make_destination",
     "make_pipeline",
     "read_warehouse_snapshot",
+    "recorded_companies",
     "row_counts",
     "run_extract",
+    "unavailable_collections",
 ]

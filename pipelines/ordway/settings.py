@@ -1,14 +1,19 @@
-"""Configuration of the Ordway source: endpoints, page sizes, incremental vs full refresh, field
-types per collection, and the environment variables the pipeline reads.
+"""Configuration of the Ordway source: endpoints, page sizes, incremental vs full refresh, the
+collection contract (declared columns and their one type, per table), and the environment
+variables the pipeline reads.
 
-Field lists follow `ordway_sandbox/TENANT.md` and `ordway-api.md` §11. Only fields that
-need a type other than text are listed; every other field is loaded as it arrives.
+Field lists follow `ordway_sandbox/TENANT.md` and `ordway-api.md` §11. Every column that the dbt
+staging models read is declared here, with exactly one type (tests/pipelines/ordway/
+test_ordway_contract.py checks both against `dbt_project/models/staging/ordway/`). A declared
+column exists in the warehouse from the first run on, even while no record has a value for it.
+Fields that are not declared are loaded as text (see `source.py`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +24,8 @@ PIPELINE_NAME = "ordway"
 DATASET_NAME = "ordway_raw"
 SOURCE_NAME = "ordway"
 DELETIONS_TABLE = "_ordway_deletions"
+#: One row: the fingerprint of the Ordway company (and API host) the warehouse holds.
+COMPANY_TABLE = "_ordway_company"
 
 ENVIRONMENT_URLS = {
     "production": "https://api.ordwaylabs.com/api/v1",
@@ -42,16 +49,37 @@ class ConfigError(ValueError):
     """The environment does not describe a usable configuration (names the variable)."""
 
 
+#: The kinds a declared column can have, in `FieldTypes` attribute order. Warehouse types:
+#: money and numbers `decimal(38,10)`, dates `date`, timestamps `timestamp` (UTC), integers
+#: `bigint`, booleans `bool`, text `text`.
+KINDS = ("money", "numbers", "dates", "timestamps", "integers", "booleans", "text")
+
+
 @dataclass(frozen=True)
 class FieldTypes:
-    """Typed fields of one table (root or child). Everything not listed stays text/as-is."""
+    """Declared columns of one table (root or child), one kind each.
+
+    - money: exact decimals; more than MONEY_SCALE decimals is an error, never rounded.
+    - numbers: quantities, rates, discount percentages (JSON numbers on the wire): exact
+      decimals too, rounded half-up to MONEY_SCALE decimals (a float's binary noise).
+    - dates, timestamps, integers, booleans: as named.
+    - text: ids, statuses, currencies, names; numbers and booleans arriving there become text.
+    """
 
     money: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
     dates: frozenset[str] = frozenset()
     timestamps: frozenset[str] = frozenset()
-    numbers: frozenset[str] = frozenset()
     integers: frozenset[str] = frozenset()
     booleans: frozenset[str] = frozenset()
+    text: frozenset[str] = frozenset()
+
+    def kind_of(self, name: str) -> str | None:
+        """The declared kind of field `name` (dotted for nested objects), or None."""
+        return next((kind for kind in KINDS if name in getattr(self, kind)), None)
+
+    def names(self) -> frozenset[str]:
+        return frozenset().union(*(getattr(self, kind) for kind in KINDS))
 
 
 def _types(
@@ -61,15 +89,24 @@ def _types(
     numbers: str = "",
     integers: str = "",
     booleans: str = "",
+    text: str = "",
 ) -> FieldTypes:
-    return FieldTypes(
-        money=frozenset(money.split()),
-        dates=frozenset(dates.split()),
-        timestamps=frozenset(timestamps.split()),
-        numbers=frozenset(numbers.split()),
-        integers=frozenset(integers.split()),
-        booleans=frozenset(booleans.split()),
-    )
+    declared = {
+        "money": money.split(),
+        "numbers": numbers.split(),
+        "dates": dates.split(),
+        "timestamps": timestamps.split(),
+        "integers": integers.split(),
+        "booleans": booleans.split(),
+        "text": text.split(),
+    }
+    seen: dict[str, str] = {}
+    for kind, names in declared.items():
+        for name in names:
+            if name in seen:  # one declaration per column
+                raise ValueError(f"field {name!r} declared as both {seen[name]} and {kind}")
+            seen[name] = kind
+    return FieldTypes(**{kind: frozenset(names) for kind, names in declared.items()})
 
 
 #: A child path is the tuple of list keys from the root record, e.g. ("payments", "invoices").
@@ -98,7 +135,7 @@ class Collection:
 
 # Application objects (payment/credit -> invoice) carry date-only audit fields (§11.11), so
 # their audit fields are left as text.
-_APPLICATION = _types(money="amount_applied", timestamps="")
+_APPLICATION = _types(money="amount_applied", timestamps="", text="id")
 _PAYMENT = _types(
     money="payment_amount fee_amount applied_amount unapplied_amount refunded_amount surcharge_fee",
     dates="payment_date",
@@ -106,21 +143,29 @@ _PAYMENT = _types(
     numbers="conversion_rate",
     integers="failed_attempt retried_attempts",
     booleans="auto_apply email_status",
+    text="id customer_id status payment_type payment_method currency",
 )
-_REFUND_SUMMARY = _types(money="refund_amount", dates="refund_date", timestamps="")
+_REFUND_SUMMARY = _types(money="refund_amount", dates="refund_date", timestamps="", text="id")
 _CREDIT = _types(
     money="credit_amount applied_amount unapplied_amount subtotal credit_tax",
     dates="credit_date",
     numbers="conversion_rate",
     booleans="auto_apply",
+    text="id customer_id status credit_type currency",
 )
 _CREDIT_LINE = _types(
     money="unit_price line_tax effective_price",
     timestamps="",
     numbers="quantity",
     booleans="taxable tax_override",
+    text="line_no product_id",
 )
-_REFUND = _types(money="refund_amount", dates="refund_date", numbers="conversion_rate")
+_REFUND = _types(
+    money="refund_amount",
+    dates="refund_date",
+    numbers="conversion_rate",
+    text="id customer_id refund_type refund_status payment_id invoice_id credit_id currency",
+)
 
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
@@ -136,6 +181,7 @@ COLLECTIONS: dict[str, Collection] = {
                     dates="invoice_date due_date start_date end_date reversed_on",
                     numbers="exchange_rate",
                     booleans="emailed reversal_email",
+                    text="id customer_id status currency payment_terms",
                 ),
                 ("line_items",): _types(
                     money="unit_price list_price effective_price line_tax",
@@ -143,6 +189,10 @@ COLLECTIONS: dict[str, Collection] = {
                     timestamps="",
                     numbers="quantity discount included_quantity",
                     booleans="taxable",
+                    text=(
+                        "line_no subscription_id subscription_line_id charge_id product_id plan_id"
+                        " charge_type description"
+                    ),
                 ),
                 ("line_items", "tax_lines"): _types(money="value", timestamps=""),
                 ("subtotals",): _types(money="value", timestamps=""),
@@ -175,6 +225,7 @@ COLLECTIONS: dict[str, Collection] = {
                     dates="credit_date reversed_on",
                     numbers="conversion_rate",
                     booleans="auto_apply",
+                    text="id customer_id status credit_type currency",
                 ),
                 ("invoices",): _APPLICATION,
                 ("credit_line_items",): _CREDIT_LINE,
@@ -196,6 +247,10 @@ COLLECTIONS: dict[str, Collection] = {
                 (): _types(
                     money="price",
                     booleans="taxable deferred_revenue_enabled show_revenue_schedules",
+                    text="id name sku status currency revenue_rule_id",
+                ),
+                ("transaction_posting_entries",): _types(
+                    timestamps="", text="transaction_type debit_account credit_account"
                 ),
             },
         ),
@@ -213,6 +268,7 @@ COLLECTIONS: dict[str, Collection] = {
                     numbers="exchange_rate",
                     integers="version",
                     booleans="auto_renew separate_invoice",
+                    text="id customer_id status currency contract_term renewal_term",
                 ),
                 ("plans",): _types(
                     money="list_price effective_price cmrr",
@@ -226,6 +282,10 @@ COLLECTIONS: dict[str, Collection] = {
                         "prorate_partial_periods backcharge_current_period"
                         " override_renewal_increment_percent"
                     ),
+                    text=(
+                        "subscription_line_id product_id plan_id charge_id charge_name charge_type"
+                        " billing_period billing_schedule_id revenue_schedule_id revenue_rule_id"
+                    ),
                 ),
             },
         ),
@@ -234,7 +294,13 @@ COLLECTIONS: dict[str, Collection] = {
             incremental=True,
             sort="updated_date,id",
             wrapper_key="usages",
-            tables={(): _types(numbers="quantity", booleans="invoiced")},
+            tables={
+                (): _types(
+                    numbers="quantity",
+                    booleans="invoiced",
+                    text="id customer_id subscription_id subscription_line_id charge_id",
+                )
+            },
         ),
         Collection(
             "revenue_schedules",
@@ -245,12 +311,17 @@ COLLECTIONS: dict[str, Collection] = {
                 (): _types(
                     money="total_revenue recognized_revenue unrecognized_revenue",
                     dates="start_date end_date",
+                    text=(
+                        "id customer_id source_transaction product_id plan_id charge_id"
+                        " charge_name charge_type charge_timing"
+                    ),
                 ),
                 ("schedule_lines",): _types(
                     money="period_revenue amount",
                     dates="posting_date",
                     timestamps="",
                     numbers="exchange_rate",
+                    text="uid financial_period posted currency invoice_id",
                 ),
             },
         ),
@@ -260,8 +331,15 @@ COLLECTIONS: dict[str, Collection] = {
             # As the Singer tap does (§5.1); the cursor is still updated_date.
             sort="updated_at,id",
             tables={
-                (): _types(money="transaction_amount", dates="date", numbers="conversion_rate"),
-                ("entries",): _types(money="debit credit", timestamps=""),
+                (): _types(
+                    money="transaction_amount",
+                    dates="date",
+                    numbers="conversion_rate",
+                    text="id source_type source_id transaction_currency",
+                ),
+                ("entries",): _types(
+                    money="debit credit", timestamps="", text="line_no account customer_id"
+                ),
             },
         ),
         Collection(
@@ -276,12 +354,17 @@ COLLECTIONS: dict[str, Collection] = {
                         " key_metrics.total_contract_revenue key_metrics.amount_invoiced"
                     ),
                     dates="start_date end_date",
+                    text=(
+                        "id customer_id subscription_id charge_id product_id charge_type"
+                        " charge_timing currency"
+                    ),
                 ),
                 ("schedule_lines",): _types(
                     money="unit_price list_price amount",
                     dates="charge_ready_date start_date end_date",
                     numbers="quantity discount unused_prepayment_units",
                     integers="id expired_units",
+                    text="uid line_type invoiced",
                 ),
             },
         ),
@@ -293,29 +376,47 @@ COLLECTIONS: dict[str, Collection] = {
                 (): _types(
                     money="balance cmrr discounted_cmrr carr discounted_carr ach_credit_balance",
                     booleans="tax_exempt bill_to_parent",
+                    # custom_fields.segment / .salesforce_id: custom fields staging reads; the
+                    # columns exist (null) on a tenant that does not define them.
+                    text=(
+                        "id name status currency payment_terms billing_cycle_day"
+                        " billing_contact_id custom_fields.segment custom_fields.salesforce_id"
+                    ),
                 ),
-                ("contacts",): _types(),
+                ("contacts",): _types(text="id customer_id display_name email"),
             },
         ),
         Collection(
             "plans",
             incremental=False,
             tables={
-                (): _types(booleans="show_ssp"),
+                (): _types(booleans="show_ssp", text="id name status"),
                 ("charges",): _types(
                     money="list_price",
                     timestamps="",
                     integers="prepayment_periods",
                     booleans="prorate_partial_periods backcharge_current_period",
+                    text="id product_id name type billing_period pricing_model revenue_rule_id",
                 ),
             },
         ),
-        Collection("revenue_rules", incremental=False, tables={(): _types()}),
+        Collection(
+            "revenue_rules",
+            incremental=False,
+            tables={
+                (): _types(
+                    text=(
+                        "id name recognition_method recognition_schedule_period posting_day"
+                        " posting_method status recognition_term"
+                    )
+                )
+            },
+        ),
         Collection(
             "chart_of_accounts",
             incremental=False,
             primary_key="code",
-            tables={(): _types()},
+            tables={(): _types(text="code name account_type sub_type parent_account status")},
         ),
     ]
 }
@@ -364,6 +465,25 @@ class OrdwaySettings:
     pipelines_dir: Path = Path("data/dlt")
     #: Cap on a server-sent Retry-After, in seconds.
     max_retry_after_seconds: float = 60.0
+    #: Collections this installation extracts (ORDWAY_COLLECTIONS minus
+    #: ORDWAY_SKIP_COLLECTIONS), in COLLECTIONS order.
+    collections: tuple[str, ...] = tuple(COLLECTIONS)
+
+    def enabled(self, names: Sequence[str]) -> tuple[str, ...]:
+        """`names` that ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS leave in, in their order."""
+        return tuple(n for n in names if n in self.collections)
+
+    @property
+    def api_host(self) -> str:
+        """The API's host name (lower case, without port)."""
+        return (urlsplit(self.base_url).hostname or "").lower()
+
+    @property
+    def company_fingerprint(self) -> str:
+        """sha256 of the normalised company name and the API host: identifies the Ordway
+        company a warehouse holds without storing the name (a credential)."""
+        company = " ".join(self.company.split()).casefold()
+        return hashlib.sha256(f"{company}\n{self.api_host}".encode()).hexdigest()
 
     @property
     def lookback_seconds(self) -> float:
@@ -381,7 +501,8 @@ class OrdwaySettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OrdwaySettings:
-        """Reads the ORDWAY_*, WAREHOUSE, DUCKDB_PATH and DLT_PIPELINES_DIR variables.
+        """Reads the ORDWAY_*, WAREHOUSE, DUCKDB_PATH and DLT_PIPELINES_DIR variables
+        (ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS: comma-separated collection names).
 
         Raises ConfigError naming the variable when one is missing or invalid.
         """
@@ -437,6 +558,29 @@ class OrdwaySettings:
         if warehouse not in ("duckdb", "snowflake"):
             raise ConfigError(f"WAREHOUSE={warehouse!r} must be 'duckdb' or 'snowflake'")
 
+        def collection_names(name: str) -> list[str] | None:
+            raw = get(name)
+            if raw is None:
+                return None
+            names = [n.strip() for n in raw.split(",") if n.strip()]
+            unknown = [n for n in names if n not in COLLECTIONS]
+            if unknown:
+                raise ConfigError(
+                    f"{name} names unknown collection(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(COLLECTIONS)}"
+                )
+            return names
+
+        chosen = collection_names("ORDWAY_COLLECTIONS")
+        skipped = collection_names("ORDWAY_SKIP_COLLECTIONS") or []
+        collections = tuple(
+            n for n in COLLECTIONS if (chosen is None or n in chosen) and n not in skipped
+        )
+        if not collections:
+            raise ConfigError(
+                "ORDWAY_COLLECTIONS and ORDWAY_SKIP_COLLECTIONS leave no collection to extract"
+            )
+
         start_raw = get("ORDWAY_START_DATE")
         return cls(
             **credentials,
@@ -453,4 +597,5 @@ class OrdwaySettings:
             warehouse=warehouse,  # type: ignore[arg-type]
             duckdb_path=Path(get("DUCKDB_PATH") or "data/ordway.duckdb"),
             pipelines_dir=Path(get("DLT_PIPELINES_DIR") or "data/dlt"),
+            collections=collections,
         )

@@ -3,28 +3,39 @@
 Incremental collections use `dlt.sources.incremental("updated_date")` with a lookback (`lag`),
 ask the API for `updated_date>` = the lag-adjusted cursor start, and merge on `id`
 (delete-insert, duplicates within one extract keep the latest `updated_date`). Full-refresh
-collections are replaced atomically. Records are typed before dlt sees them: money becomes
-`Decimal`, dates/timestamps/numbers/booleans are parsed and `""`/`"-"` become null; a value that
-cannot be coerced stops the run with `RecordTypeError` before anything is loaded.
+collections are replaced atomically. Records are typed before dlt sees them (`records.py`);
+a value that cannot be coerced stops the run with `RecordTypeError` before anything is loaded.
+
+Every declared table (settings.py) exists after a run that extracted its collection, with its
+declared columns, even when no record had a value: an empty root table is materialised with
+`dlt.mark.materialize_table_schema()`, and `declared_tables` lists the child tables that
+`pipeline.py` then creates from the schema's nested hints.
+
+A collection whose list endpoint answers 403 or 404 on its first page (a module the Ordway
+plan does not include) is skipped: it yields nothing, its tables and cursor stay as they were,
+a WARNING says how to leave it out, and the resource records the fact in its dlt metrics
+(`UNAVAILABLE_METRIC`), which `pipeline.unavailable_collections` reads.
 """
 
 from __future__ import annotations
 
-import functools
+import itertools
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import dlt
+from dlt.common.schema.utils import has_table_seen_data
 from dlt.extract.resource import DltResource
 
 from pipelines.ordway.client import OrdwayAPIError, OrdwayClient, OrdwayError
+from pipelines.ordway.records import RecordTypeError, coerce_record
 from pipelines.ordway.settings import (
     COLLECTIONS,
+    COMPANY_TABLE,
     DELETIONS_TABLE,
     FILTER_TIMESTAMP_FORMAT,
     FULL_REFRESH_COLLECTIONS,
@@ -32,7 +43,6 @@ from pipelines.ordway.settings import (
     MONEY_PRECISION,
     MONEY_SCALE,
     SOURCE_NAME,
-    ChildPath,
     Collection,
     FieldTypes,
     Mode,
@@ -41,7 +51,10 @@ from pipelines.ordway.settings import (
 
 logger = logging.getLogger(__name__)
 
-NULL_MARKERS = ("", "-")
+#: HTTP statuses of a list endpoint's first page that mean "not in this account's plan".
+UNAVAILABLE_STATUSES = frozenset({403, 404})
+#: Key of the resource's dlt custom metrics that records an unavailable collection.
+UNAVAILABLE_METRIC = "ordway_unavailable"
 #: invoices -> payments -> invoices is two levels deep; their objects (custom_fields) one more.
 MAX_TABLE_NESTING = 3
 MERGE = {"disposition": "merge", "strategy": "delete-insert"}
@@ -60,202 +73,38 @@ DELETIONS_HINTS = {
 }
 
 
-class RecordTypeError(OrdwayError):
-    """A field value could not be coerced to its declared type."""
-
-    def __init__(self, collection: str, record_id: Any, field_path: str, value: Any, kind: str):
-        self.collection = collection
-        self.record_id = record_id
-        self.field_path = field_path
-        super().__init__(
-            f"Cannot load {collection} record id={record_id!s}: field {field_path!r} expected "
-            f"{kind}, got a {type(value).__name__} value that is not one"
-        )
-
-
-# ---------------------------------------------------------------------------- type coercion
-
-
-class _Bad(Exception):
-    pass
-
-
-def _to_money(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise _Bad
-    if isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float):
-        result = Decimal(repr(value))
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise _Bad from None
-    else:
-        raise _Bad
-    exponent = result.as_tuple().exponent
-    if not result.is_finite() or (isinstance(exponent, int) and -exponent > MONEY_SCALE):
-        raise _Bad
-    return result
-
-
-def _to_date(value: Any) -> date:
-    if not isinstance(value, str) or len(value) != 10:
-        raise _Bad
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _Bad from None
-
-
-def _to_timestamp(value: Any) -> datetime:
-    if not isinstance(value, str) or "T" not in value:
-        raise _Bad
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _Bad from None
-    if parsed.tzinfo is None:
-        raise _Bad
-    return parsed.astimezone(UTC)
-
-
-def _to_number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise _Bad
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            raise _Bad from None
-    raise _Bad
-
-
-def _to_integer(value: Any) -> int:
-    if isinstance(value, bool):
-        raise _Bad
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            raise _Bad from None
-    raise _Bad
-
-
-def _to_boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise _Bad
-
-
-_CONVERTERS = (
-    ("money", _to_money, "a decimal amount"),
-    ("dates", _to_date, "a date YYYY-MM-DD"),
-    ("timestamps", _to_timestamp, "a timestamp with time zone"),
-    ("numbers", _to_number, "a number"),
-    ("integers", _to_integer, "an integer"),
-    ("booleans", _to_boolean, "a boolean"),
-)
-
-
-@functools.cache
-def _plan(types: FieldTypes) -> tuple[tuple[str, tuple[str, ...], str, Any, str], ...]:
-    """The typed fields of a table as (name, parent keys, leaf key, converter, kind), worked
-    out once per table instead of once per row."""
-    plan = []
-    for attr, convert, kind in _CONVERTERS:
-        for name in getattr(types, attr):
-            *parents, leaf = name.split(".")
-            plan.append((name, tuple(parents), leaf, convert, kind))
-    return tuple(plan)
-
-
-def _coerce_fields(
-    row: dict[str, Any], types: FieldTypes, collection: str, record_id: Any, prefix: str
-) -> None:
-    for name, parents, leaf, convert, kind in _plan(types):
-        container: Any = row
-        for parent in parents:
-            container = container.get(parent) if isinstance(container, dict) else None
-        if not isinstance(container, dict) or leaf not in container:
-            continue
-        value = container[leaf]
-        if value is None or (isinstance(value, str) and value.strip() in NULL_MARKERS):
-            container[leaf] = None
-            continue
-        try:
-            container[leaf] = convert(value)
-        except _Bad:
-            raise RecordTypeError(collection, record_id, prefix + name, value, kind) from None
-
-
-def coerce_record(collection: Collection, record: dict[str, Any]) -> dict[str, Any]:
-    """Types one raw record in place (root and child tables) and returns it."""
-    record_id = record.get(collection.primary_key)
-    if record_id in (None, ""):
-        raise RecordTypeError(
-            collection.name, None, collection.primary_key, record_id, "a primary key"
-        )
-    for path, types in collection.tables.items():
-        for row, prefix in _rows_at(record, path):
-            _coerce_fields(row, types, collection.name, record_id, prefix)
-    if collection.incremental and not isinstance(record.get("updated_date"), datetime):
-        raise RecordTypeError(
-            collection.name, record_id, "updated_date", record.get("updated_date"), "a timestamp"
-        )
-    return record
-
-
-def _rows_at(record: dict[str, Any], path: ChildPath) -> Iterator[tuple[dict[str, Any], str]]:
-    """Every dict at `path` (a chain of list keys) with a readable location prefix."""
-    if not path:
-        yield record, ""
-        return
-    key, rest = path[0], path[1:]
-    children = record.get(key)
-    if children in NULL_MARKERS or children is None:
-        return
-    if not isinstance(children, list):
-        return
-    for index, child in enumerate(children):
-        if isinstance(child, dict):
-            for row, prefix in _rows_at(child, rest):
-                yield row, f"{key}[{index}]." + prefix
-
-
 # ----------------------------------------------------------------------------- column hints
+
+
+#: Warehouse type of each declared kind (settings.KINDS).
+_DATA_TYPES: dict[str, dict[str, Any]] = {
+    "money": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
+    "numbers": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
+    "dates": {"data_type": "date"},
+    "timestamps": {"data_type": "timestamp"},
+    "integers": {"data_type": "bigint"},
+    "booleans": {"data_type": "bool"},
+    "text": {"data_type": "text"},
+}
+
+#: dlt's own columns on a nested (child) table, as its normalizer adds them; declared so an
+#: empty child table can be created with them. Merge tables also carry `_dlt_root_id`.
+_NESTED_COLUMNS: dict[str, dict[str, Any]] = {
+    "_dlt_parent_id": {"data_type": "text", "nullable": False, "parent_key": True},
+    "_dlt_list_idx": {"data_type": "bigint", "nullable": False},
+    "_dlt_id": {"data_type": "text", "nullable": False, "unique": True, "row_key": True},
+}
+_ROOT_KEY_COLUMN: dict[str, dict[str, Any]] = {
+    "_dlt_root_id": {"data_type": "text", "nullable": False, "root_key": True},
+}
 
 
 def _column_hints(types: FieldTypes) -> dict[str, dict[str, Any]]:
     columns: dict[str, dict[str, Any]] = {}
-    for name in types.money:
-        column = name.replace(".", "__")
-        columns[column] = {
-            "name": column,
-            "data_type": "decimal",
-            "precision": MONEY_PRECISION,
-            "scale": MONEY_SCALE,
-            "nullable": True,
-        }
-    for attr, data_type in [
-        ("dates", "date"),
-        ("timestamps", "timestamp"),
-        ("numbers", "double"),
-        ("integers", "bigint"),
-        ("booleans", "bool"),
-    ]:
-        for name in getattr(types, attr):
+    for kind, data_type in _DATA_TYPES.items():
+        for name in sorted(getattr(types, kind)):
             column = name.replace(".", "__")
-            columns[column] = {"name": column, "data_type": data_type, "nullable": True}
+            columns[column] = {"name": column, **data_type, "nullable": True}
     return columns
 
 
@@ -268,11 +117,25 @@ def _resource_columns(collection: Collection) -> dict[str, dict[str, Any]]:
 
 
 def _nested_hints(collection: Collection) -> dict[tuple[str, ...], dict[str, Any]]:
+    link = {**_NESTED_COLUMNS, **(_ROOT_KEY_COLUMN if collection.incremental else {})}
+    link_columns = {name: {"name": name, **column} for name, column in link.items()}
     return {
-        path: {"columns": _column_hints(types)}
+        path: {"columns": {**_column_hints(types), **link_columns}}
         for path, types in collection.tables.items()
-        if path and _column_hints(types)
+        if path
     }
+
+
+def table_name(collection: str, path: tuple[str, ...] = ()) -> str:
+    """The warehouse table of a collection's root (`path` empty) or child table."""
+    return "__".join((collection, *path))
+
+
+def declared_tables(collection: str) -> list[str]:
+    """Every table the contract declares for `collection`: its root table first, then its
+    child tables (parents before their children)."""
+    paths = sorted(COLLECTIONS[collection].tables, key=lambda p: (len(p), p))
+    return [table_name(collection, path) for path in paths]
 
 
 # ------------------------------------------------------------------------------ tombstones
@@ -364,10 +227,14 @@ def _incremental_resource(
             since = updated_date.start_value
             params["updated_date>"] = since.astimezone(UTC).strftime(FILTER_TIMESTAMP_FORMAT)
         logger.info("%s: extracting (%s) with %s", collection.name, mode, _safe_params(params))
+        pages = _available_pages(collection, _listing(client, collection, params, size))
+        if pages is None:
+            return  # unavailable: nothing yielded, the cursor is not moved
         seen: set[str] = set()
         max_seen: datetime | None = None
         skipped = 0
-        for page in _listing(client, collection, params, size):
+        yielded = False
+        for page in pages:
             rows = [coerce_record(collection, record) for record in page]
             for row in rows:
                 seen.add(str(row[collection.primary_key]))
@@ -378,6 +245,7 @@ def _incremental_resource(
                 skipped += len(rows) - len(fresh)
                 rows = fresh
             if rows:
+                yielded = True
                 yield rows
         if listing_all:
             # ids the listing did not serve are checked one by one before being marked deleted
@@ -388,7 +256,10 @@ def _incremental_resource(
                 seen.add(str(row[collection.primary_key]))
                 max_seen = max(max_seen, row["updated_date"]) if max_seen else row["updated_date"]
             if skipped_by_paging:
+                yielded = True
                 yield skipped_by_paging
+        if not yielded and _unmaterialized(collection):
+            yield dlt.mark.materialize_table_schema()
         if mode == "full" and max_seen is not None:
             previous = updated_date.get_state().get("last_value")
             updated_date.advance(max(max_seen, previous) if previous else max_seen)
@@ -482,14 +353,24 @@ def _full_refresh_resource(
 ) -> DltResource:
     size = settings.page_size_for(collection)
 
-    def extract() -> Iterator[list[dict[str, Any]]]:
+    def extract() -> Iterator[Any]:
         params = {"sort": collection.sort} if collection.sort else {}
+        pages = _available_pages(
+            collection,
+            client.iter_pages(
+                collection.name, collection.path, params, size, collection.wrapper_key
+            ),
+        )
+        if pages is None:
+            return  # unavailable: the table keeps its rows (see _skip_unavailable)
         count = 0
-        for page in client.iter_pages(
-            collection.name, collection.path, params, size, collection.wrapper_key
-        ):
+        for page in pages:
             count += len(page)
             yield [coerce_record(collection, record) for record in page]
+        if not count and _unmaterialized(collection):
+            # A table that already holds rows is emptied by dlt itself (a replace resource
+            # that yields nothing); a new one is created empty.
+            yield dlt.mark.materialize_table_schema()
         logger.info("%s: %d records", collection.name, count)
 
     return dlt.resource(
@@ -501,6 +382,68 @@ def _full_refresh_resource(
         nested_hints=_nested_hints(collection),
         max_table_nesting=MAX_TABLE_NESTING,
         parallelized=True,
+    )
+
+
+def _available_pages(
+    collection: Collection, pages: Iterator[list[dict[str, Any]]]
+) -> Iterator[list[dict[str, Any]]] | None:
+    """`pages`, or None when the listing's first page answers 403 or 404: the collection is not
+    available to this account and is skipped. Any later failure (a 403/404 past page 1, 401,
+    retries exhausted) propagates and fails the whole run."""
+    try:
+        first = next(pages)
+    except StopIteration:
+        return iter(())
+    except OrdwayAPIError as exc:
+        if exc.page == 1 and exc.status in UNAVAILABLE_STATUSES:
+            _skip_unavailable(collection, exc)
+            return None
+        raise
+    return itertools.chain([first], pages)
+
+
+def _skip_unavailable(collection: Collection, exc: OrdwayAPIError) -> None:
+    logger.warning(
+        "%s: GET %s answered HTTP %s on page 1: the collection is not available to this "
+        "account (a module the Ordway plan does not include?). Skipped tonight: its tables and "
+        "cursor are left as they were and the other collections load. To leave it out, add it "
+        "to ORDWAY_SKIP_COLLECTIONS (e.g. ORDWAY_SKIP_COLLECTIONS=%s).",
+        collection.name,
+        exc.path,
+        exc.status,
+        collection.name,
+    )
+    resource = dlt.current.resource()
+    resource.custom_metrics[UNAVAILABLE_METRIC] = {"status": exc.status, "path": exc.path}
+    if not collection.incremental:
+        # dlt empties the table of a replace resource that yielded nothing; an unavailable
+        # collection must keep its rows, so this run loads it like an append (of nothing).
+        resource.apply_hints(write_disposition="append")
+
+
+def _unmaterialized(collection: Collection) -> bool:
+    """The collection's root table has never been created (no data, no empty load)."""
+    table = dlt.current.source_schema().tables.get(collection.name)
+    return table is None or not has_table_seen_data(table)
+
+
+def _company_resource(settings: OrdwaySettings) -> DltResource:
+    """The warehouse's record of the Ordway company it holds (a fingerprint, never the name),
+    written in the same load as the first run's data (`_dlt_load_id` says which)."""
+
+    def extract() -> Iterator[dict[str, Any]]:
+        yield {"company_fingerprint": settings.company_fingerprint, "api_host": settings.api_host}
+
+    return dlt.resource(
+        extract,
+        name=COMPANY_TABLE,
+        write_disposition="merge",
+        primary_key="company_fingerprint",
+        columns={
+            "company_fingerprint": {"data_type": "text", "nullable": False},
+            "api_host": {"data_type": "text", "nullable": False},
+        },
     )
 
 
@@ -536,8 +479,10 @@ def ordway_source(
     end: datetime | None = None,
     resources: tuple[str, ...] | list[str] | None = None,
     snapshot: WarehouseSnapshot | None = None,
+    record_company: bool = False,
 ) -> list[DltResource]:
-    """Resources for `resources` (default: per `mode`), always with `_ordway_deletions`.
+    """Resources for `resources` (default: the mode's collections that the settings enable),
+    always with `_ordway_deletions`; with `record_company`, also the `_ordway_company` row.
 
     The caller owns `client` (closing it after the run) so one rate limiter spans the run.
     """
@@ -545,12 +490,13 @@ def ordway_source(
         raise ValueError(f"unknown mode {mode!r}")
     if mode == "backfill" and (start is None or end is None or start >= end):
         raise ValueError("backfill needs start < end")
-    names = tuple(resources) if resources else default_resources(mode)
+    names = tuple(resources) if resources else settings.enabled(default_resources(mode))
     unknown = [n for n in names if n not in COLLECTIONS]
     if unknown:
         raise ValueError(f"unknown Ordway collections {unknown}; known: {sorted(COLLECTIONS)}")
     # Types are declared, never guessed: no timestamp autodetection on text fields, and
-    # data_type="freeze" (above) fails a run instead of creating a variant column.
+    # data_type="freeze" (above) fails a run instead of creating a variant column (records.py
+    # makes that impossible for undeclared fields: they are all text).
     dlt.current.source_schema().remove_type_detection("iso_timestamp")
     snapshot = snapshot or WarehouseSnapshot()
     result: list[DltResource] = []
@@ -563,4 +509,18 @@ def ordway_source(
         else:
             result.append(_full_refresh_resource(client, settings, collection))
     result.append(_deletions_resource())
+    if record_company:
+        result.append(_company_resource(settings))
     return result
+
+
+__all__ = [
+    "UNAVAILABLE_METRIC",
+    "RecordTypeError",
+    "WarehouseSnapshot",
+    "coerce_record",
+    "declared_tables",
+    "default_resources",
+    "ordway_source",
+    "table_name",
+]

@@ -129,7 +129,7 @@ def warehouse_summary(path: Path) -> dict[str, tuple[int, dict[str, Decimal]]]:
     result = {}
     with connect(path) as con:
         for table in data_tables(con):
-            if table == "_ordway_deletions":
+            if table.startswith("_ordway_"):  # bookkeeping: deletions, company
                 continue
             count = con.execute(f"SELECT count(*) FROM {DATASET_NAME}.{table}").fetchone()[0]
             if count == 0:
@@ -157,7 +157,7 @@ def table_rows(path: Path, exclude_ids: Mapping[str, set[str]] | None = None) ->
     result: dict[str, list] = {}
     with connect(path) as con:
         for table in data_tables(con):
-            if table == "_ordway_deletions":
+            if table.startswith("_ordway_"):  # bookkeeping: deletions, company
                 continue
             root = table.split("__", 1)[0]
             key = COLLECTIONS[root].primary_key

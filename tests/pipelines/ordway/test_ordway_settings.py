@@ -83,3 +83,57 @@ def test_an_unwritable_duckdb_location_fails_before_extraction(tmp_path: Path) -
     blocker.write_text("not a directory")
     with pytest.raises(ConfigError, match="DUCKDB_PATH"):
         ensure_duckdb_path(blocker / "ordway.duckdb")
+
+
+def test_every_collection_is_extracted_unless_the_collection_settings_choose() -> None:
+    assert OrdwaySettings.from_env(CREDENTIALS).collections == tuple(COLLECTIONS)
+    chosen = OrdwaySettings.from_env(
+        {**CREDENTIALS, "ORDWAY_COLLECTIONS": " customers, invoices ,payments,"}
+    )
+    assert chosen.collections == ("invoices", "payments", "customers")  # in COLLECTIONS order
+    both = OrdwaySettings.from_env(
+        {
+            **CREDENTIALS,
+            "ORDWAY_COLLECTIONS": "invoices,payments,customers",
+            "ORDWAY_SKIP_COLLECTIONS": "payments",
+        }
+    )
+    assert both.collections == ("invoices", "customers")
+    skipping = OrdwaySettings.from_env(
+        {**CREDENTIALS, "ORDWAY_SKIP_COLLECTIONS": "usages,revenue_schedules"}
+    )
+    assert skipping.collections == tuple(
+        n for n in COLLECTIONS if n not in ("usages", "revenue_schedules")
+    )
+    assert skipping.enabled(["usages", "invoices", "revenue_schedules"]) == ("invoices",)
+
+
+@pytest.mark.parametrize("name", ["ORDWAY_COLLECTIONS", "ORDWAY_SKIP_COLLECTIONS"])
+def test_an_unknown_collection_name_is_refused_naming_the_variable_and_the_known_names(
+    name: str,
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        OrdwaySettings.from_env({**CREDENTIALS, name: "invoices,webhooks"})
+    message = str(info.value)
+    assert name in message and "webhooks" in message
+    assert all(known in message for known in COLLECTIONS)
+
+
+def test_settings_that_leave_no_collection_are_refused() -> None:
+    with pytest.raises(ConfigError, match="ORDWAY_SKIP_COLLECTIONS"):
+        OrdwaySettings.from_env(
+            {**CREDENTIALS, "ORDWAY_COLLECTIONS": "usages", "ORDWAY_SKIP_COLLECTIONS": "usages"}
+        )
+
+
+def test_the_company_fingerprint_ignores_case_and_spacing_but_not_the_api_host() -> None:
+    def fingerprint(company: str, **env: str) -> str:
+        settings = OrdwaySettings.from_env({**CREDENTIALS, "ORDWAY_COMPANY": company, **env})
+        return settings.company_fingerprint
+
+    base = fingerprint("Acme Corp")
+    assert fingerprint("  acme   CORP ") == base
+    assert fingerprint("Acme Corp", ORDWAY_BASE_URL="https://API.ordwaylabs.com:443/api/v1") == base
+    assert fingerprint("Acme Corporation") != base
+    assert fingerprint("Acme Corp", ORDWAY_ENVIRONMENT="sandbox") != base
+    assert "acme" not in base.lower() and len(base) == 64
