@@ -15,6 +15,7 @@ figures are typed by hand; the tests state what every mart must hold for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.dbt_project.raw_records import (
@@ -265,4 +266,147 @@ def one_customer() -> Tenant:
         ],
         "payments": [payment("PMT-1", "C-1", "2025-01-02", "100.00", "INV-2025-01")],
         "products": [product("PR-00002")],
+    }
+
+
+# Large amounts (issue #12): 15 integer digits in USD, a three-year contract of about 1e11 IDR
+# at a rate of 0.0000612345 USD per IDR, and KWD (rate above 1) with 14 integer digits.
+MAX_USD = "999999999999999.99"
+IDR_CONTRACT = "123456789012.34"
+IDR_RATE = "0.0000612345"
+IDR_INVOICE_RATE = "0.0000610001"
+KWD_MONTHLY = "99999999999999.99"
+KWD_RATE = "3.2571234567"
+LARGE_AS_OF = "2026-06-30"
+
+
+def large_amounts(recognize: Callable[[str, str, str, str], list[tuple[str, str, str]]]) -> Tenant:
+    """Three customers with amounts at the limits. ``recognize(method, amount, start, end)``
+    gives a schedule's posted lines as (financial_period, amount) (the tests pass the sandbox's
+    Decimal engine, ordway_sandbox/recognition.py).
+
+    - C-MAX (USD): two annual lines of 999,999,999,999,999.99 (2025 and 2026), Exact Days,
+      each invoiced on January 1st (the 2026 invoice is still open).
+    - C-IDR (IDR): one "3 Years" line of 123,456,789,012.34 from 2025-03-15 to 2028-03-14,
+      Straight-line, invoiced upfront at the invoice's rate 0.0000610001; the subscription and
+      its revenue lines carry 0.0000612345.
+    - C-KWD (KWD): a monthly line of 99,999,999,999,999.99 from January to June 2026 at
+      3.2571234567 USD per KWD, Straight-line, invoiced monthly.
+    """
+    max_lines = [("SCHG-01", "2025-01-01", "2025-12-31"), ("SCHG-02", "2026-01-01", "2026-12-31")]
+    kwd_months = months("2026-01", 6)
+    kwd_total = "599999999999999.94"
+    return {
+        "revenue_rules": revenue_rules(),
+        "customers": [
+            customer("C-MAX", "Largest USD"),
+            customer("C-IDR", "Rupiah", "IDR"),
+            customer("C-KWD", "Dinar", "KWD"),
+        ],
+        "subscriptions": [
+            subscription(
+                "S-MAX",
+                "C-MAX",
+                "2025-01-01",
+                [
+                    sub_line(line, "Annually", MAX_USD, 0.0, MAX_USD, start, end, "PR-00001")
+                    for line, start, end in max_lines
+                ],
+            ),
+            subscription(
+                "S-IDR",
+                "C-IDR",
+                "2025-03-15",
+                [
+                    sub_line(
+                        *("SCHG-01", "3 Years", IDR_CONTRACT, 0.0, IDR_CONTRACT),
+                        *("2025-03-15", "2028-03-14", "PR-00002"),
+                    )
+                ],
+                currency="IDR",
+                exchange_rate=float(IDR_RATE),
+            ),
+            subscription(
+                "S-KWD",
+                "C-KWD",
+                "2026-01-01",
+                [
+                    sub_line(
+                        *("SCHG-01", "Monthly", KWD_MONTHLY, 0.0, KWD_MONTHLY),
+                        *("2026-01-01", "2026-06-30", "PR-00002"),
+                    )
+                ],
+                currency="KWD",
+                exchange_rate=float(KWD_RATE),
+            ),
+        ],
+        "billing_schedules": [
+            billing_schedule(
+                *(f"BS-MAX-{i}", "C-MAX", "S-MAX", line, "Recurring", start, end),
+                [bs_line(1, start, end, MAX_USD, MAX_USD, MAX_USD)],
+            )
+            for i, (line, start, end) in enumerate(max_lines, start=1)
+        ]
+        + [
+            billing_schedule(
+                *("BS-IDR", "C-IDR", "S-IDR", "SCHG-01", "Recurring", "2025-03-15", "2028-03-14"),
+                [bs_line(1, "2025-03-15", "2028-03-14", *(IDR_CONTRACT,) * 3)],
+                currency="IDR",
+            ),
+            billing_schedule(
+                *("BS-KWD", "C-KWD", "S-KWD", "SCHG-01", "Recurring", "2026-01-01", "2026-06-30"),
+                [
+                    bs_line(i + 1, f"{m}-01", month_end(m), *(KWD_MONTHLY,) * 3)
+                    for i, m in enumerate(kwd_months)
+                ],
+                currency="KWD",
+            ),
+        ],
+        "revenue_schedules": [
+            revenue_schedule(
+                *(f"RS-MAX-{i}", "C-MAX", "S-MAX", line, MAX_USD, start, end),
+                recognize("Exact Days, Prorated", MAX_USD, start, end),
+            )
+            for i, (line, start, end) in enumerate(max_lines, start=1)
+        ]
+        + [
+            revenue_schedule(
+                *("RS-IDR", "C-IDR", "S-IDR", "SCHG-01", IDR_CONTRACT, "2025-03-15", "2028-03-14"),
+                recognize("Straight-line, Prorated", IDR_CONTRACT, "2025-03-15", "2028-03-14"),
+                currency="IDR",
+                exchange_rate=float(IDR_RATE),
+            ),
+            revenue_schedule(
+                *("RS-KWD", "C-KWD", "S-KWD", "SCHG-01", kwd_total, "2026-01-01", "2026-06-30"),
+                recognize("Straight-line, Prorated", kwd_total, "2026-01-01", "2026-06-30"),
+                currency="KWD",
+                exchange_rate=float(KWD_RATE),
+            ),
+        ],
+        "invoices": [
+            invoice(
+                *("INV-MAX-1", "C-MAX", "2025-01-01", "2025-01-31", MAX_USD, "0.00", MAX_USD),
+                *(MAX_USD, "0.00", "Paid", "S-MAX", "SCHG-01"),
+            ),
+            invoice(
+                *("INV-MAX-2", "C-MAX", "2026-01-01", "2026-01-31", MAX_USD, "0.00", MAX_USD),
+                *("0.00", MAX_USD, "Posted", "S-MAX", "SCHG-02"),
+            ),
+            invoice(
+                *("INV-IDR", "C-IDR", "2025-03-15", "2025-04-14", IDR_CONTRACT, "0.00"),
+                *(IDR_CONTRACT, IDR_CONTRACT, "0.00", "Paid", "S-IDR", "SCHG-01"),
+                currency="IDR",
+                exchange_rate=float(IDR_INVOICE_RATE),
+            ),
+        ]
+        + [
+            invoice(
+                *(f"INV-KWD-{m}", "C-KWD", f"{m}-01", month_end(m), KWD_MONTHLY, "0.00"),
+                *(KWD_MONTHLY, KWD_MONTHLY, "0.00", "Paid", "S-KWD", "SCHG-01"),
+                currency="KWD",
+                exchange_rate=float(KWD_RATE),
+            )
+            for m in kwd_months
+        ],
+        "products": [product()],
     }
