@@ -19,10 +19,7 @@ schedules as (
         billing_schedules.subscription_line_id,
         subscription_lines.billing_period,
         {{ months_per_billing_period('subscription_lines.billing_period') }} as months_per_billing_period,
-        coalesce(
-            subscriptions.exchange_rate,
-            case when subscriptions.currency = {{ reporting_currency() }} then 1 end
-        ) as exchange_rate
+        {{ reporting_rate('subscriptions.exchange_rate', 'subscriptions.currency') }} as exchange_rate
     from {{ ref('stg_ordway__billing_schedules') }} as billing_schedules
     inner join subscriptions
         on billing_schedules.subscription_id = subscriptions.subscription_id
