@@ -230,9 +230,10 @@ def usage_only() -> Tenant:
     }
 
 
-def one_customer() -> Tenant:
+def one_customer(unposted: frozenset[str] = frozenset()) -> Tenant:
     """C-1: $100 a month, 2025-01-01..2026-12-31, Straight-line revenue of 100.00 a month
-    (posted through June 2026), invoiced monthly and paid through June 2026."""
+    (posted through June 2026, except the months "YYYY-MM" in ``unposted``), invoiced monthly
+    and paid through June 2026."""
     term = months("2025-01", 24)
     billed = term[:18]
     line = sub_line(
@@ -254,7 +255,10 @@ def one_customer() -> Tenant:
         "revenue_schedules": [
             revenue_schedule(
                 *("RS-1", "C-1", "S-1", "SCHG-01", "2400.00", "2025-01-01", "2026-12-31"),
-                [(period(m), "100.00", "Yes" if m in billed else "No") for m in term],
+                [
+                    (period(m), "100.00", "Yes" if m in billed and m not in unposted else "No")
+                    for m in term
+                ],
             )
         ],
         "invoices": [
@@ -410,3 +414,115 @@ def large_amounts(recognize: Callable[[str, str, str, str], list[tuple[str, str,
         ],
         "products": [product()],
     }
+
+
+def long_horizon() -> Tenant:
+    """C-L: a 22-year contract, 2026-01-01..2047-12-31, $100 a month (Straight-line revenue of
+    100.00 a month, one billing line a month), posted and invoiced through June 2026."""
+    term = months("2026-01", 22 * 12)
+    billed = term[:6]
+    line = sub_line(
+        "SCHG-01", "Monthly", "100.00", 0.0, "100.00", "2026-01-01", "2047-12-31", "PR-00002"
+    )
+    return {
+        "revenue_rules": revenue_rules(),
+        "customers": [customer("C-L", "Long contract")],
+        "subscriptions": [subscription("S-L", "C-L", "2026-01-01", [line])],
+        "billing_schedules": [
+            billing_schedule(
+                *("BS-L", "C-L", "S-L", "SCHG-01", "Recurring", "2026-01-01", "2047-12-31"),
+                [
+                    bs_line(i + 1, f"{m}-01", month_end(m), "100.00", "100.00", "100.00")
+                    for i, m in enumerate(term)
+                ],
+            )
+        ],
+        "revenue_schedules": [
+            revenue_schedule(
+                *("RS-L", "C-L", "S-L", "SCHG-01", "26400.00", "2026-01-01", "2047-12-31"),
+                [(period(m), "100.00", "Yes" if m in billed else "No") for m in term],
+            )
+        ],
+        "invoices": [
+            invoice(
+                *(f"INV-L-{m}", "C-L", f"{m}-01", month_end(m)),
+                *("100.00", "0.00", "100.00", "100.00", "0.00", "Paid", "S-L", "SCHG-01"),
+            )
+            for m in billed
+        ],
+    }
+
+
+def multi_currency(
+    missing_rate: str | None = None,
+    eur_rate: float = 1.1,
+    usd_rate: float | None = 1.0,
+    extra_customers: tuple[tuple[str, str, float], ...] = (),
+) -> Tenant:
+    """C-USD bills $100 a month and C-EUR 200 EUR a month (rate ``eur_rate`` on every EUR
+    document) from April 2026, with revenue lines and invoices through June 2026.
+    ``missing_rate`` ("invoice", "subscription" or "revenue line") leaves the exchange rate off
+    that EUR document (the May invoice, the subscription, the May revenue line); ``usd_rate``
+    None leaves it off every USD document. ``extra_customers`` adds (customer, currency, rate)
+    customers with one June invoice of 50.00 each."""
+    term = months("2026-04", 3)
+    tenant: Tenant = {
+        "revenue_rules": revenue_rules(),
+        "customers": [customer("C-USD", "Dollars"), customer("C-EUR", "Euros", "EUR")],
+        "subscriptions": [],
+        "billing_schedules": [],
+        "revenue_schedules": [],
+        "invoices": [],
+    }
+    for cid, currency, amount, rate in (
+        ("C-USD", "USD", "100.00", usd_rate),
+        ("C-EUR", "EUR", "200.00", eur_rate),
+    ):
+        sid = f"S-{currency}"
+        line = sub_line(
+            "SCHG-01", "Monthly", amount, 0.0, amount, "2026-04-01", "2026-06-30", "PR-00002"
+        )
+        sub_rate = None if missing_rate == "subscription" and currency == "EUR" else rate
+        tenant["subscriptions"].append(
+            subscription(sid, cid, "2026-04-01", [line], currency, sub_rate)
+        )
+        tenant["billing_schedules"].append(
+            billing_schedule(
+                *(f"BS-{currency}", cid, sid, "SCHG-01", "Recurring", "2026-04-01", "2026-06-30"),
+                [
+                    bs_line(i + 1, f"{m}-01", month_end(m), amount, amount, amount)
+                    for i, m in enumerate(term)
+                ],
+                currency=currency,
+            )
+        )
+        for m in term:
+            gap = missing_rate == "revenue line" and currency == "EUR" and m == "2026-05"
+            tenant["revenue_schedules"].append(
+                revenue_schedule(
+                    *(f"RS-{currency}-{m}", cid, sid, "SCHG-01", amount, f"{m}-01", month_end(m)),
+                    [(period(m), amount)],
+                    currency=currency,
+                    exchange_rate=None if gap else rate,
+                )
+            )
+            gap = missing_rate == "invoice" and currency == "EUR" and m == "2026-05"
+            tenant["invoices"].append(
+                invoice(
+                    *(f"INV-{currency}-{m}", cid, f"{m}-01", month_end(m)),
+                    *(amount, "0.00", amount, amount, "0.00", "Paid", sid, "SCHG-01"),
+                    currency=currency,
+                    exchange_rate=None if gap else rate,
+                )
+            )
+    for cid, currency, rate in extra_customers:
+        tenant["customers"].append(customer(cid, cid, currency))
+        tenant["invoices"].append(
+            invoice(
+                *(f"INV-{cid}", cid, "2026-06-01", "2026-06-30"),
+                *("50.00", "0.00", "50.00", "0.00", "50.00", "Posted"),
+                currency=currency,
+                exchange_rate=rate,
+            )
+        )
+    return tenant

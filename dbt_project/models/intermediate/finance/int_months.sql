@@ -1,8 +1,9 @@
 {#- The calendar: one row per month from var spine_start_date through the later of
-    (a) spine_horizon_years after the as-of month and (b) the last month any schedule, schedule
-    line, subscription line or invoice reaches, so a contract scheduled further out than the
-    horizon is covered. snapshot_date is the month-end, or the as-of date within the as-of
-    month. The series is generated up to year 9999 and cut at the last month. -#}
+    (a) spine_horizon_years after the as-of month and (b) the last month any billing or revenue
+    schedule or schedule line reaches, so a contract scheduled further out than the horizon is
+    covered (invoices and MRR only use months up to the as-of month). snapshot_date is the
+    month-end, or the as-of date within the as-of month. The series is generated up to year
+    9999 and cut at the last month. -#}
 {%- set spine_start = "cast('" ~ var('spine_start_date') ~ "' as date)" -%}
 {%- set series_months = 12 * (10000 - (var('spine_start_date')[:4] | int)) -%}
 
@@ -17,12 +18,6 @@ with last_dates as (
     select max(end_date) from {{ ref('stg_ordway__billing_schedules') }}
     union all
     select max(end_date) from {{ ref('stg_ordway__billing_schedule_lines') }}
-    union all
-    select max(charge_end_date) from {{ ref('stg_ordway__subscription_lines') }}
-    union all
-    select max(invoice_date) from {{ ref('stg_ordway__invoices') }}
-    union all
-    select max(end_date) from {{ ref('stg_ordway__invoice_lines') }}
 
 ),
 
