@@ -68,8 +68,8 @@ def test_a_foreign_document_without_exchange_rate_fails_the_build_naming_it(
     assert run.returncode == 1
     failures = run.failures()
     assert any(failing_test in failure and "fail" in failure for failure in failures), failures
-    assert f'"dbt_test__audit"."{failing_test}"' in run.output  # "See test failures: select ..."
-    stored = query(duckdb_path, f"select * from dbt_test__audit.{failing_test}")
+    assert f'"staging"."{failing_test}"' in run.output  # "See test failures: select * from ..."
+    stored = query(duckdb_path, f"select * from staging.{failing_test}")
     assert stored == [expected_row]
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run.results}
     assert {statuses[model] for model in unbuilt} == {"skipped"}
