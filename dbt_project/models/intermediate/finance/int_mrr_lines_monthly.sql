@@ -2,7 +2,10 @@
     as-of date in the as-of month) the line covers. MRR = unit_price * quantity / months per
     billing period (gross: list_price), in reporting currency at the subscription's exchange
     rate (constant rate). Credit lines have negative quantity and subtract. Subscriptions in
-    var mrr_excluded_subscription_statuses (Draft) never count. -#}
+    var mrr_excluded_subscription_statuses (Draft) never count.
+    Arithmetic order (no DECIMAL(38) overflow for 15-digit amounts): unit_price * quantity is
+    rounded to 10 decimals, multiplied by the rate (an exact DECIMAL(38, 20) below 1e18), then
+    divided by the months with decimal_divide (which keeps 12 decimals of the dividend). -#}
 with subscriptions as (
 
     select * from {{ ref('stg_ordway__subscriptions') }}
