@@ -1,11 +1,50 @@
 {#- Helpers for staging models reading dlt's raw tables.
 
-    dlt creates a column only once it has seen a non-null value, so a field that is empty in
-    every record so far (reversed_on, cancellation_date, ...) may be missing from the raw table.
-    Staging reads the raw columns at run time and selects a typed null for a missing one. -#}
+    A raw table may be missing entirely (a collection that is excluded from extraction, an
+    endpoint the plan does not include, a brand-new account: dlt creates a table only once a
+    resource yields a record), exist with zero rows, or lack columns (dlt creates a column only
+    once it has seen a non-null value). Staging reads the raw relation and its columns at run
+    time: a missing table reads as an empty relation with dlt's system columns, a missing column
+    as a typed null, so every model builds on an empty or partly empty tenant. -#}
 
-{#- Lowercased column name -> lowercased data type of a relation; empty at parse time or when
-    the relation does not exist. -#}
+{#- dlt's system columns (and `id`) of an empty stand-in, per raw table; collections and their
+    child tables share the default. -#}
+{% macro ordway_empty_columns(table_name) -%}
+    {%- if table_name == '_dlt_loads' -%}
+        {{ return({
+            'load_id': 'varchar', 'schema_name': 'varchar', 'status': 'bigint',
+            'inserted_at': dbt.type_timestamp(), 'schema_version_hash': 'varchar'
+        }) }}
+    {%- elif table_name == '_ordway_deletions' -%}
+        {{ return({'collection': 'varchar', 'id': 'varchar', 'deleted_at': dbt.type_timestamp()}) }}
+    {%- else -%}
+        {{ return({
+            'id': 'varchar', '_dlt_id': 'varchar', '_dlt_load_id': 'varchar',
+            '_dlt_parent_id': 'varchar', '_dlt_list_idx': 'bigint'
+        }) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The raw table `table_name` of source `ordway` for a FROM clause: the relation when it exists,
+    else an empty, typed stand-in `(select ... where 1 = 0)`. At parse time (execute false) the
+    source is registered as a dependency either way. -#}
+{% macro ordway_from(table_name) -%}
+    {%- set relation = source('ordway', table_name) -%}
+    {%- if execute and load_relation(relation) is none -%}
+        (
+            select
+            {%- for name, type in ordway_empty_columns(table_name).items() %}
+                cast(null as {{ type }}) as {{ name }}{{ "," if not loop.last }}
+            {%- endfor %}
+            where 1 = 0
+        )
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Lowercased column name -> lowercased data type of a raw table; empty at parse time or when
+    the table does not exist. -#}
 {% macro ordway_columns(relation) -%}
     {%- set result = {} -%}
     {%- if execute -%}
@@ -39,10 +78,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Rows of complete loads only (dlt marks a load complete with status 0 in _dlt_loads). -#}
+{#- Rows of complete loads only (dlt marks a load complete with status 0 in _dlt_loads; without
+    that table no load has completed). -#}
 {% macro ordway_complete_load(alias='raw') -%}
     {{ alias }}._dlt_load_id in (
-        select loads.load_id from {{ source('ordway', '_dlt_loads') }} as loads where loads.status = 0
+        select loads.load_id from {{ ordway_from('_dlt_loads') }} as loads where loads.status = 0
     )
 {%- endmacro %}
 

@@ -85,17 +85,49 @@ def invoke_dbt(
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, results)
 
 
-def run_dbt(command: str, duckdb_path: Path, workdir: Path, as_of: str, *args: str) -> DbtRun:
-    """`dbt <command>` on the DuckDB target with DUCKDB_PATH=duckdb_path and var as_of_date."""
+def run_dbt(
+    command: str,
+    duckdb_path: Path,
+    workdir: Path,
+    as_of: str,
+    *args: str,
+    dbt_vars: Mapping[str, Any] | None = None,
+) -> DbtRun:
+    """`dbt <command>` on the DuckDB target with DUCKDB_PATH=duckdb_path, var as_of_date and
+    any further `dbt_vars`."""
     env = {
         "DUCKDB_PATH": str(duckdb_path),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_TARGET": "duckdb",
     }
-    return invoke_dbt(command, workdir / "dbt", env, {"as_of_date": as_of}, *args)
+    return invoke_dbt(
+        command, workdir / "dbt", env, {"as_of_date": as_of, **(dbt_vars or {})}, *args
+    )
 
 
 def query(duckdb_path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     """Rows of a read-only query against the warehouse file."""
     with duckdb.connect(str(duckdb_path), read_only=True) as connection:
         return connection.execute(sql, params or []).fetchall()
+
+
+IDENTITY_TESTS = frozenset(
+    {
+        "assert_deferred_revenue_rolls_forward",
+        "assert_deferred_balance_equals_cumulative_billings_minus_revenue",
+        "assert_arr_bridge_balances",
+        "assert_mrr_movements_follow_their_definition",
+        "assert_revenue_schedule_lines_sum_to_total_revenue",
+        "assert_revenue_monthly_matches_deferred_recognized",
+    }
+)
+
+
+def assert_build_passed(run: DbtRun) -> None:
+    """`dbt build` exited 0 with every model, data test, unit test and identity test passing."""
+    assert run.returncode == 0, run.output[-4000:]
+    assert run.failures() == []
+    tests = run.statuses("test.")
+    passed = {name.split(".")[2] for name, status in tests.items() if status == "pass"}
+    assert passed >= IDENTITY_TESTS, IDENTITY_TESTS - passed
+    assert set(run.statuses("unit_test.").values()) == {"pass"}

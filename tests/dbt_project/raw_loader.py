@@ -42,7 +42,9 @@ def load_tenant(
     deletions: Iterable[Mapping[str, Any]] = (),
 ) -> None:
     """Replace the raw tables of every collection in ``tenant`` (keys starting with ``_`` are
-    skipped) and, when given, ``_ordway_deletions`` (``collection``, ``id``, ``deleted_at``)."""
+    skipped) and, when given, ``_ordway_deletions`` (``collection``, ``id``, ``deleted_at``).
+    A collection with no records gets no table, as from the dlt source; the load is recorded
+    in ``_dlt_loads`` even when nothing at all was loaded."""
     pipeline = dlt.pipeline(
         pipeline_name="dbt_fixture",
         pipelines_dir=str(pipelines_dir),
@@ -56,7 +58,7 @@ def load_tenant(
             write_disposition="replace",
         )
         for collection, records in tenant.items()
-        if not collection.startswith("_") and records
+        if not collection.startswith("_")
     ]
     rows = [dict(row) for row in deletions]
     if rows:

@@ -1,7 +1,8 @@
 {#- One row per invoice line per billing event: every billed invoice line counts in the month of
     its invoice_date ("invoice"); a Reversed invoice's lines count again, negated, in the month
     of reversed_on ("reversal"; reversed_on missing = reversed in its own month). Draft never
-    counts. Only documents dated on or before the as-of date. Amounts exclude tax. -#}
+    counts. Only documents dated on or before the as-of date. Amounts exclude tax; the
+    reporting amount converts at the invoice's exchange_rate. -#}
 with invoices as (
 
     select * from {{ ref('stg_ordway__invoices') }}
@@ -65,9 +66,5 @@ select
     billing_date,
     {{ month_start('billing_date') }} as month,
     billed_amount,
-    cast(
-        billed_amount * coalesce(
-            exchange_rate, case when currency = {{ reporting_currency() }} then 1 end
-        ) as {{ money_type() }}
-    ) as billed_amount_reporting
+    {{ to_reporting_currency('billed_amount', 'exchange_rate', 'currency') }} as billed_amount_reporting
 from events

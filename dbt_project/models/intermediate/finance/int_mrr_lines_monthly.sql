@@ -2,7 +2,10 @@
     as-of date in the as-of month) the line covers. MRR = unit_price * quantity / months per
     billing period (gross: list_price), in reporting currency at the subscription's exchange
     rate (constant rate). Credit lines have negative quantity and subtract. Subscriptions in
-    var mrr_excluded_subscription_statuses (Draft) never count. -#}
+    var mrr_excluded_subscription_statuses (Draft) never count.
+    Arithmetic order (no DECIMAL(38) overflow for 15-digit amounts): unit_price * quantity is
+    rounded to 10 decimals, multiplied by the rate (an exact DECIMAL(38, 20) below 1e18), then
+    divided by the months with decimal_divide (which keeps 12 decimals of the dividend). -#}
 with subscriptions as (
 
     select * from {{ ref('stg_ordway__subscriptions') }}
@@ -19,10 +22,7 @@ schedules as (
         billing_schedules.subscription_line_id,
         subscription_lines.billing_period,
         {{ months_per_billing_period('subscription_lines.billing_period') }} as months_per_billing_period,
-        coalesce(
-            subscriptions.exchange_rate,
-            case when subscriptions.currency = {{ reporting_currency() }} then 1 end
-        ) as exchange_rate
+        {{ reporting_rate('subscriptions.exchange_rate', 'subscriptions.currency') }} as exchange_rate
     from {{ ref('stg_ordway__billing_schedules') }} as billing_schedules
     inner join subscriptions
         on billing_schedules.subscription_id = subscriptions.subscription_id

@@ -1,6 +1,8 @@
 {#- One row per revenue schedule line, dated by its financial period and attributed to the
-    schedule's customer. Lines of months up to the as-of month are recognized; later ones are
-    scheduled (backlog). -#}
+    schedule's customer. A line is recognized when Ordway has posted it and its period is on
+    or before the as-of month; every other line is scheduled revenue (backlog), including a
+    line of a past period that is not posted yet. Reporting amounts convert each line at its
+    own exchange_rate (historical rate); null when a foreign-currency line has no rate. -#}
 with lines as (
 
     select * from {{ ref('stg_ordway__revenue_schedule_lines') }}
@@ -23,16 +25,10 @@ select
     lines.currency,
     lines.revenue_month as month,
     lines.revenue_amount,
-    coalesce(
-        lines.exchange_rate,
-        case when lines.currency = {{ reporting_currency() }} then 1 end
-    ) as exchange_rate,
-    cast(
-        lines.revenue_amount * coalesce(
-            lines.exchange_rate,
-            case when lines.currency = {{ reporting_currency() }} then 1 end
-        ) as {{ money_type() }}
-    ) as revenue_amount_reporting,
-    lines.revenue_month <= {{ as_of_month() }} as is_recognized
+    {{ reporting_rate('lines.exchange_rate', 'lines.currency') }} as exchange_rate,
+    {{ to_reporting_currency('lines.revenue_amount', 'lines.exchange_rate', 'lines.currency') }}
+        as revenue_amount_reporting,
+    {{ revenue_line_is_posted('lines.posted_flag') }} as is_posted,
+    {{ revenue_line_is_recognized('lines.posted_flag', 'lines.revenue_month') }} as is_recognized
 from lines
 inner join schedules on lines.revenue_schedule_id = schedules.revenue_schedule_id

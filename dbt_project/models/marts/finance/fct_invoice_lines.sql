@@ -27,11 +27,7 @@ select
     invoice_lines.billed_amount,
     invoice_lines.tax_amount,
     invoice_lines.is_taxable,
-    cast(
-        invoice_lines.billed_amount * coalesce(
-            invoices.exchange_rate,
-            case when invoices.currency = {{ reporting_currency() }} then 1 end
-        ) as {{ money_type() }}
-    ) as billed_amount_reporting
+    {{ to_reporting_currency('invoice_lines.billed_amount', 'invoices.exchange_rate', 'invoices.currency') }}
+        as billed_amount_reporting
 from {{ ref('stg_ordway__invoice_lines') }} as invoice_lines
 inner join {{ ref('stg_ordway__invoices') }} as invoices on invoice_lines.invoice_id = invoices.invoice_id

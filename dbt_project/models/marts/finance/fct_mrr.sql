@@ -40,8 +40,8 @@ filled as (
     select
         spine.month,
         spine.customer_id,
-        coalesce(monthly.mrr, 0) as mrr,
-        coalesce(monthly.gross_mrr, 0) as gross_mrr
+        case when monthly.customer_id is null then 0 else monthly.mrr end as mrr,
+        case when monthly.customer_id is null then 0 else monthly.gross_mrr end as gross_mrr
     from spine
     left join monthly
         on spine.customer_id = monthly.customer_id and spine.month = monthly.month

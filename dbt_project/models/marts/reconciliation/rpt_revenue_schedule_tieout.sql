@@ -9,9 +9,7 @@ with posted_lines as (
         min(currency) as currency,
         sum(revenue_amount) as posted_lines_revenue
     from {{ ref('stg_ordway__revenue_schedule_lines') }}
-    where
-        lower(posted_flag) = 'yes'
-        and revenue_month <= {{ as_of_month() }}
+    where {{ revenue_line_is_recognized('posted_flag', 'revenue_month') }}
     group by revenue_schedule_id
 
 ),

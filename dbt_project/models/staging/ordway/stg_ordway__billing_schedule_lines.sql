@@ -6,7 +6,7 @@ with parents as (
     select
         raw._dlt_id as parent_dlt_id,
         cast(raw.id as varchar) as billing_schedule_id
-    from {{ source('ordway', 'billing_schedules') }} as raw
+    from {{ ordway_from('billing_schedules') }} as raw
     where {{ ordway_live_rows('billing_schedules') }}
 
 )
@@ -26,5 +26,5 @@ select
     {{ ordway_field(columns, 'amount', money_type()) }} as billed_amount,
     {{ ordway_field(columns, 'invoiced', 'varchar') }} as invoiced_flag,
     raw._dlt_list_idx as list_index
-from {{ raw_relation }} as raw
+from {{ ordway_from('billing_schedules__schedule_lines') }} as raw
 inner join parents on raw._dlt_parent_id = parents.parent_dlt_id

@@ -17,5 +17,5 @@ select
     {{ ordway_field(columns, 'key_metrics__amount_invoiced', money_type()) }} as invoiced_amount,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('billing_schedules') }} as raw
 where {{ ordway_live_rows('billing_schedules') }}

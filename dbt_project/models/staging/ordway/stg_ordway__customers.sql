@@ -17,5 +17,5 @@ select
     {{ ordway_field(columns, 'custom_fields__salesforce_id', 'varchar') }} as salesforce_id,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('customers') }} as raw
 where {{ ordway_live_rows('customers') }}

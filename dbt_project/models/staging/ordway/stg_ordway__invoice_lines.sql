@@ -6,7 +6,7 @@ with parents as (
     select
         raw._dlt_id as parent_dlt_id,
         cast(raw.id as varchar) as invoice_id
-    from {{ source('ordway', 'invoices') }} as raw
+    from {{ ordway_from('invoices') }} as raw
     where {{ ordway_live_rows('invoices') }}
 
 )
@@ -31,5 +31,5 @@ select
     {{ ordway_field(columns, 'line_tax', money_type()) }} as tax_amount,
     {{ ordway_field(columns, 'taxable', 'boolean') }} as is_taxable,
     raw._dlt_list_idx as list_index
-from {{ raw_relation }} as raw
+from {{ ordway_from('invoices__line_items') }} as raw
 inner join parents on raw._dlt_parent_id = parents.parent_dlt_id

@@ -20,5 +20,5 @@ select
     {{ ordway_field(columns, 'reversed_on', 'date') }} as reversed_date,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('invoices') }} as raw
 where {{ ordway_live_rows('invoices') }}

@@ -16,5 +16,5 @@ select
     {{ ordway_field(columns, 'currency', 'varchar') }} as currency,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('payments') }} as raw
 where {{ ordway_live_rows('payments') }}

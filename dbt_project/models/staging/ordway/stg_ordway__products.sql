@@ -8,5 +8,5 @@ select
     {{ ordway_field(columns, 'status', 'varchar') }} as product_status,
     {{ ordway_field(columns, 'taxable', 'boolean') }} as is_taxable,
     {{ ordway_field(columns, 'revenue_rule_id', 'varchar') }} as revenue_rule_id
-from {{ raw_relation }} as raw
+from {{ ordway_from('products') }} as raw
 where {{ ordway_live_rows('products') }}

@@ -10,5 +10,5 @@ select
     {{ ordway_field(columns, 'posting_method', 'varchar') }} as posting_method,
     {{ ordway_field(columns, 'status', 'varchar') }} as revenue_rule_status,
     {{ ordway_field(columns, 'recognition_term', 'varchar') }} as recognition_term
-from {{ raw_relation }} as raw
+from {{ ordway_from('revenue_rules') }} as raw
 where {{ ordway_live_rows('revenue_rules') }}

@@ -6,7 +6,7 @@ with parents as (
     select
         raw._dlt_id as parent_dlt_id,
         cast(raw.id as varchar) as revenue_schedule_id
-    from {{ source('ordway', 'revenue_schedules') }} as raw
+    from {{ ordway_from('revenue_schedules') }} as raw
     where {{ ordway_live_rows('revenue_schedules') }}
 
 )
@@ -24,5 +24,5 @@ select
     {{ ordway_field(columns, 'exchange_rate', 'numeric(38, 10)') }} as exchange_rate,
     {{ ordway_field(columns, 'invoice_id', 'varchar') }} as invoice_id,
     raw._dlt_list_idx as list_index
-from {{ raw_relation }} as raw
+from {{ ordway_from('revenue_schedules__schedule_lines') }} as raw
 inner join parents on raw._dlt_parent_id = parents.parent_dlt_id

@@ -22,5 +22,5 @@ select
     {{ ordway_field(columns, 'end_date', 'date') }} as end_date,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('revenue_schedules') }} as raw
 where {{ ordway_live_rows('revenue_schedules') }}

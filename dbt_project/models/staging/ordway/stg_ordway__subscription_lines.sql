@@ -6,7 +6,7 @@ with parents as (
     select
         raw._dlt_id as parent_dlt_id,
         cast(raw.id as varchar) as subscription_id
-    from {{ source('ordway', 'subscriptions') }} as raw
+    from {{ ordway_from('subscriptions') }} as raw
     where {{ ordway_live_rows('subscriptions') }}
 
 )
@@ -30,5 +30,5 @@ select
     {{ ordway_field(columns, 'revenue_schedule_id', 'varchar') }} as revenue_schedule_id,
     {{ ordway_field(columns, 'revenue_rule_id', 'varchar') }} as revenue_rule_id,
     raw._dlt_list_idx as list_index
-from {{ raw_relation }} as raw
+from {{ ordway_from('subscriptions__plans') }} as raw
 inner join parents on raw._dlt_parent_id = parents.parent_dlt_id

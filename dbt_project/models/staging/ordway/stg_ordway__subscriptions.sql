@@ -20,5 +20,5 @@ select
     {{ ordway_field(columns, 'tcv', money_type()) }} as tcv_amount,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
-from {{ raw_relation }} as raw
+from {{ ordway_from('subscriptions') }} as raw
 where {{ ordway_live_rows('subscriptions') }}
