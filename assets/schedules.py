@@ -255,7 +255,7 @@ def ordway_stale_data_alert(context: SensorEvaluationContext) -> SkipReason | Se
         if alerted is None:
             return SkipReason(verdict.explanation)
         destination = post_alert(fresh_again_alert(verdict), logger=context.log)
-        context.update_cursor(None)
+        context.update_cursor(json.dumps({"stale_since_load": None}))
         return SensorResult(
             skip_reason=f"Fresh again; alert sent to {destination}.",
             asset_events=[_freshness_evaluation(verdict)],
