@@ -149,6 +149,20 @@ def send_alert(result: ExecuteInProcessResult, failed: bool) -> None:
     print(f"alert sent to {destination}", file=sys.stderr if failed else sys.stdout)
 
 
+def alert_settings_problem() -> str | None:
+    """The alert settings' error (DAGSTER_WEBSERVER_URL, SLACK_*), checked before the run so a
+    typo does not surface only when a failure needs reporting."""
+    from assets.alerts import slack_destination, webserver_url
+    from assets.resources import SettingError
+
+    try:
+        webserver_url()
+        slack_destination()
+    except SettingError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the ordway_nightly job once, now.")
     parser.add_argument("--partition", help="partition key YYYY-MM-DD (default: yesterday, UTC)")
@@ -161,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         names = load_env_file(args.env_file)
         where = f"{len(names)} variables from {args.env_file}" if names else "no .env file"
         print(f"Settings: environment + {where}", flush=True)
+    problem = alert_settings_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     home = ensure_dagster_home()
     partition = args.partition or yesterday_partition()
     instance = DagsterInstance.get()

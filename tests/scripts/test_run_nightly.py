@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assets.resources import REPO_ROOT
-from scripts.run_nightly import load_env_file
+from scripts.run_nightly import load_env_file, main
 from tests.assets.conftest import ORCHESTRATION_VARIABLES
 
 
@@ -46,6 +46,26 @@ def test_the_env_file_wins_over_the_environment_and_a_missing_file_sets_nothing(
     assert os.environ["ORDWAY_MAX_RPS"] == "0"
     assert "FRESHNESS_HOURS" not in os.environ
     assert load_env_file(tmp_path / "absent.env") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DAGSTER_WEBSERVER_URL", "localhost:3000", "DAGSTER_WEBSERVER_URL='localhost:3000' must"),
+        ("SLACK_BOT_TOKEN", "xoxb-not-a-real-token", "SLACK_CHANNEL is not"),
+    ],
+)
+def test_a_malformed_alert_setting_fails_before_the_run_naming_it(
+    monkeypatch, capsys, tmp_path, name, value, message
+):
+    for other in ORCHESTRATION_VARIABLES:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "never_created"))
+    monkeypatch.setenv(name, value)
+    assert main(["--partition", "2026-03-01"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "xoxb-not-a-real-token" not in err
+    assert not (tmp_path / "never_created").exists()  # no run was started
 
 
 def closed_port() -> int:
