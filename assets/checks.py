@@ -22,7 +22,6 @@ the marts). A result with severity WARN is reported (run log, UI, alert) but blo
   rows differ but none by more than the tolerance.
 """
 
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
