@@ -48,11 +48,11 @@ def _reader_name(call: ast.Call) -> str | None:
     return None
 
 
-def _reads(node: ast.AST) -> tuple[set[str], set[str]]:
+def _reads(node: ast.AST, readers: set[str]) -> tuple[set[str], set[str]]:
     """(literal names read, local variable names passed to a reader) under ``node``."""
     literal, variables = set(), set()
     for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and _reader_name(sub) in READERS and sub.args:
+        if isinstance(sub, ast.Call) and _reader_name(sub) in readers and sub.args:
             first = sub.args[0]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 if NAME.match(first.value):
@@ -71,8 +71,26 @@ def _reads(node: ast.AST) -> tuple[set[str], set[str]]:
     return literal, variables
 
 
-def python_reads(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _file_readers(tree: ast.AST) -> set[str]:
+    """READERS plus the file's own helpers that pass a parameter on to a reader
+    (``def collection_names(name): ... get(name)``), to a fixpoint."""
+    readers = set(READERS)
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    while True:
+        added = set()
+        for function in functions:
+            params = {a.arg for a in function.args.args}
+            _, passed = _reads(function, readers)
+            if function.name not in readers and params & passed:
+                added.add(function.name)
+        if not added:
+            return readers
+        readers |= added
+
+
+def python_reads(source: str) -> set[str]:
+    tree = ast.parse(source)
+    readers = _file_readers(tree)
     module_values = {
         target.id: node.value
         for node in tree.body
@@ -80,18 +98,18 @@ def python_reads(path: Path) -> set[str]:
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name)
     }
-    names, _ = _reads(tree)
+    names, _ = _reads(tree, readers)
     for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For)):
         loop_vars = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
-        _, passed = _reads(ast.Module(body=loop.body, type_ignores=[]))
+        _, passed = _reads(ast.Module(body=loop.body, type_ignores=[]), readers)
         if not loop_vars & passed:
             continue
-        source = loop.iter
-        if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute):
-            source = source.func.value  # CONSTANT.items()
-        if isinstance(source, ast.Name) and source.id in module_values:
-            source = module_values[source.id]
-        names |= _constants(source)
+        iterated = loop.iter
+        if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Attribute):
+            iterated = iterated.func.value  # CONSTANT.items()
+        if isinstance(iterated, ast.Name) and iterated.id in module_values:
+            iterated = module_values[iterated.id]
+        names |= _constants(iterated)
     return names
 
 
@@ -99,7 +117,7 @@ def variables_read_by_the_code() -> set[str]:
     names: set[str] = set()
     for root in PYTHON_ROOTS:
         for path in sorted((REPO_ROOT / root).rglob("*.py")):
-            names |= python_reads(path)
+            names |= python_reads(path.read_text(encoding="utf-8"))
     dbt = REPO_ROOT / "dbt_project"
     for pattern in DBT_GLOBS:
         for path in dbt.glob(pattern):
@@ -129,6 +147,18 @@ def readme_table_variables() -> set[str]:
         if in_table:
             names |= {n for n in re.findall(r"`([A-Z][A-Z0-9_]*)`", first) if NAME.match(n)}
     return names
+
+
+def test_the_scan_follows_a_helper_that_passes_its_parameter_to_a_reader():
+    source = (
+        "import os\n"
+        "def names(variable):\n"
+        "    raw = os.environ.get(variable, '')\n"
+        "    return raw.split(',')\n"
+        "CHOSEN = names('ORDWAY_COLLECTIONS')\n"
+        "LABEL = str('NOT_A_VARIABLE')\n"
+    )
+    assert python_reads(source) == {"ORDWAY_COLLECTIONS"}
 
 
 def test_the_scan_finds_reads_of_every_kind():
