@@ -16,7 +16,7 @@ help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
 	@echo "make test   - lint (ruff, sqlfluff) and the test suite (all but tests/reliability/)"
 	@echo "make test-reliability - the end-to-end reliability suite (tests/reliability/)"
-	@echo "make run    - run the nightly job once against the configured ORDWAY_* and warehouse"
+	@echo "make run    - run the nightly job once with the settings of .env (exit 1 on a failed run or blocking check)"
 	@echo "make ui     - dagster dev with this workspace"
 	@echo "make bench  - the performance benchmark (see README)"
 	@echo "make sandbox - serve a generated tenant on 127.0.0.1:8765 until Ctrl-C"
@@ -53,8 +53,10 @@ test-fast: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m scripts.demo
 
+# Both read .env in the project root (a value there wins over the shell's): make run through
+# --env-file (python-dotenv), make ui because dagster dev loads .env from its working directory.
 run: $(STAMP)
-	$(BIN)/python -m scripts.run_nightly
+	$(BIN)/python -m scripts.run_nightly --env-file .env
 
 ui: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml

@@ -1,21 +1,31 @@
 """Asset checks beyond the dbt tests. Each one reads the warehouse through ``resources.query``
 under the warehouse lock (a DuckDB file cannot be read while another process writes it) and
-explains a failure in its metadata.
+explains a failure in its ``explanation`` metadata.
 
-- ``dlt_load_freshness`` on ``ordway_raw/_ordway_deletions`` (dlt's load log): no successful
-  dlt load (``_dlt_loads.status = 0``) within ``FRESHNESS_HOURS`` (36).
-- ``row_count_cliff`` on every raw collection: the table has more than ``ROW_COUNT_DROP_PCT``
-  (20) % fewer rows than the previous run's ``dagster/row_count``.
-- ``mrr_ties_out_to_ordway_cmrr`` on ``marts/rpt_customer_mrr_tieout``: a customer's computed
-  MRR (net or gross) differs from Ordway's ``discounted_cmrr`` / ``cmrr``.
-- ``recognized_revenue_ties_out_to_posted_lines`` on ``marts/rpt_revenue_schedule_tieout``: a
-  revenue schedule's ``recognized_revenue`` differs from the sum of its posted lines.
+Every check here is **blocking** (``blocking=True``): a failure with severity ERROR fails the
+check's step, so the run fails (``make run`` exits 1) and Dagster does not materialize the
+assets downstream of the checked asset (the dbt models after a raw table, the publish step after
+the marts). A result with severity WARN is reported (run log, UI, alert) but blocks nothing.
+
+- ``dlt_load_freshness`` on ``ordway_raw/_ordway_deletions`` (dlt's load log): ERROR when no
+  successful dlt load (``_dlt_loads.status = 0``) happened within ``FRESHNESS_HOURS`` (36).
+  The same rule (``freshness_verdict``) drives the stale-data sensor, which alerts when no job
+  runs at all.
+- ``row_count_cliff`` on every raw collection: ERROR when the table has more than
+  ``ROW_COUNT_DROP_PCT`` (20) % fewer rows than at its newest materialization by an earlier run
+  that did not fail (so a night that failed on a cliff never becomes the next night's
+  baseline). A table that does not exist yet counts as 0 rows; no earlier value passes.
+- ``mrr_ties_out_to_ordway_cmrr`` on ``marts/rpt_customer_mrr_tieout`` and
+  ``recognized_revenue_ties_out_to_posted_lines`` on ``marts/rpt_revenue_schedule_tieout``:
+  both sides are rounded to cents, so a difference is a whole number of cents. ERROR when a
+  row differs by more than ``TIEOUT_TOLERANCE`` (default 0.00: every cent counts); WARN when
+  rows differ but none by more than the tolerance.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dagster import (
@@ -24,7 +34,9 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    DagsterRunStatus,
     MetadataValue,
+    RunsFilter,
     asset_check,
     multi_asset_check,
 )
@@ -34,7 +46,10 @@ from assets.locking import warehouse_lock
 from assets.resources import (
     RAW_DATASET,
     WAREHOUSE_POOL,
+    SettingError,
+    WarehouseUnavailableError,
     env_float,
+    env_str,
     markdown_table,
     now_utc,
     query,
@@ -42,12 +57,29 @@ from assets.resources import (
 from assets.transform import MRR_TIEOUT_KEY, REVENUE_TIEOUT_KEY
 
 TOP_OFFENDERS = 10
+FRESHNESS_CHECK = "dlt_load_freshness"
 ROW_COUNT_CHECK = "row_count_cliff"
+#: Runs whose materializations never serve as the row-count baseline.
+UNTRUSTED_RUN_STATUSES = (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
 
 
 def locked_query(sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     with warehouse_lock():
         return query(sql, params)
+
+
+def raw_tables() -> set[str]:
+    """Lower-cased names of the tables in the raw schema; empty when the warehouse does not
+    exist yet. A collection with no records (or one just added) has no table until its first
+    record loads, and that is not an error."""
+    try:
+        rows = query(
+            "SELECT table_name FROM information_schema.tables WHERE lower(table_schema) = ?",
+            [RAW_DATASET],
+        )
+    except WarehouseUnavailableError:
+        return set()
+    return {str(row["table_name"]).lower() for row in rows}
 
 
 # ------------------------------------------------------------------------------- freshness
@@ -57,46 +89,94 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def freshness_hours() -> float:
+    return env_float("FRESHNESS_HOURS", 36.0, minimum=0.0)
+
+
+def last_successful_load() -> datetime | None:
+    """When dlt last completed a load (``_dlt_loads.status = 0``); None if it never did (no
+    warehouse, no load log yet). The caller holds the warehouse lock."""
+    if "_dlt_loads" not in raw_tables():
+        return None
+    rows = query(
+        f"SELECT max(inserted_at) AS last_load FROM {RAW_DATASET}._dlt_loads WHERE status = 0"
+    )
+    last = rows[0]["last_load"] if rows else None
+    return _as_utc(last) if last is not None else None
+
+
+@dataclass(frozen=True)
+class FreshnessVerdict:
+    passed: bool
+    last_load: datetime | None
+    hours_since: float | None
+    threshold_hours: float
+    explanation: str
+
+
+def freshness_verdict(
+    last_load: datetime | None, now: datetime, threshold_hours: float
+) -> FreshnessVerdict:
+    """Fresh when the last successful load is at most ``threshold_hours`` old."""
+    if last_load is None:
+        return FreshnessVerdict(
+            False,
+            None,
+            None,
+            threshold_hours,
+            "No successful dlt load was ever recorded in ordway_raw._dlt_loads: run "
+            "ordway_nightly (or make run) and switch on ordway_nightly_schedule.",
+        )
+    hours = (now - last_load).total_seconds() / 3600
+    if hours <= threshold_hours:
+        return FreshnessVerdict(
+            True,
+            last_load,
+            hours,
+            threshold_hours,
+            f"Last successful load {hours:.1f} h ago (threshold {threshold_hours:g} h).",
+        )
+    return FreshnessVerdict(
+        False,
+        last_load,
+        hours,
+        threshold_hours,
+        f"No successful load for {hours:.1f} h (> FRESHNESS_HOURS={threshold_hours:g}); the last "
+        f"one finished {last_load.isoformat(timespec='seconds')}. Check that "
+        "ordway_nightly_schedule is running and the last runs of ordway_nightly for errors.",
+    )
+
+
+def freshness_metadata(verdict: FreshnessVerdict) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "threshold_hours": verdict.threshold_hours,
+        "explanation": verdict.explanation,
+    }
+    if verdict.last_load is not None and verdict.hours_since is not None:
+        metadata["last_successful_load_at"] = verdict.last_load.isoformat()
+        metadata["hours_since_last_load"] = round(verdict.hours_since, 2)
+    return metadata
+
+
 @asset_check(
     asset=DELETIONS_KEY,
-    name="dlt_load_freshness",
+    name=FRESHNESS_CHECK,
     description=(
-        "Fails when dlt has not completed a load (ordway_raw._dlt_loads, status 0) within "
-        "FRESHNESS_HOURS (default 36)."
+        "Blocking. Fails when dlt has not completed a load (ordway_raw._dlt_loads, status 0) "
+        "within FRESHNESS_HOURS (default 36)."
     ),
+    blocking=True,
     pool=WAREHOUSE_POOL,
 )
 def dlt_load_freshness() -> AssetCheckResult:
-    threshold = env_float("FRESHNESS_HOURS", 36.0, minimum=0.0)
-    rows = locked_query(
-        f"SELECT max(inserted_at) AS last_load, count(*) AS loads "
-        f"FROM {RAW_DATASET}._dlt_loads WHERE status = 0"
-    )
-    last = rows[0]["last_load"] if rows else None
-    if last is None:
-        return AssetCheckResult(
-            passed=False,
-            metadata={
-                "threshold_hours": threshold,
-                "explanation": "No successful dlt load was ever recorded in _dlt_loads.",
-            },
-        )
-    age_hours = (now_utc() - _as_utc(last)).total_seconds() / 3600
-    passed = age_hours <= threshold
-    explanation = (
-        f"Last successful load {age_hours:.1f} h ago (threshold {threshold:g} h)."
-        if passed
-        else f"No successful load for {age_hours:.1f} h (> {threshold:g} h): check the nightly "
-        "schedule is running and the last runs of ordway_nightly for errors."
-    )
+    threshold = freshness_hours()
+    with warehouse_lock():
+        last = last_successful_load()
+    verdict = freshness_verdict(last, now_utc(), threshold)
     return AssetCheckResult(
-        passed=passed,
-        metadata={
-            "last_successful_load_at": _as_utc(last).isoformat(),
-            "hours_since_last_load": round(age_hours, 2),
-            "threshold_hours": threshold,
-            "explanation": explanation,
-        },
+        passed=verdict.passed,
+        severity=AssetCheckSeverity.ERROR,
+        metadata=freshness_metadata(verdict),
     )
 
 
@@ -120,10 +200,26 @@ def row_count_verdict(now: int, previous: int | None, max_drop_pct: float) -> Cl
 def _previous_row_count(
     context: AssetCheckExecutionContext, key: AssetKey
 ) -> tuple[int | None, str | None]:
-    """``dagster/row_count`` of the newest materialization from an earlier run."""
-    records = context.instance.fetch_materializations(key, limit=50).records
+    """``dagster/row_count`` of the newest materialization by an earlier run that did not fail
+    or get canceled (runless reports count too)."""
+    records = [
+        record
+        for record in context.instance.fetch_materializations(key, limit=50).records
+        if record.run_id != context.run.run_id
+    ]
+    run_ids = sorted({record.run_id for record in records if record.run_id})
+    untrusted = (
+        {
+            run.run_id
+            for run in context.instance.get_runs(
+                RunsFilter(run_ids=run_ids, statuses=list(UNTRUSTED_RUN_STATUSES))
+            )
+        }
+        if run_ids
+        else set()
+    )
     for record in records:
-        if record.run_id == context.run.run_id:
+        if record.run_id in untrusted:
             continue
         materialization = record.asset_materialization
         value = materialization.metadata.get("dagster/row_count") if materialization else None
@@ -138,9 +234,11 @@ def _previous_row_count(
             ROW_COUNT_CHECK,
             asset=key,
             description=(
-                "Fails when the table has more than ROW_COUNT_DROP_PCT (default 20) % fewer rows "
-                "than at the previous run's materialization."
+                "Blocking. Fails when the table has more than ROW_COUNT_DROP_PCT (default 20) % "
+                "fewer rows than at the newest materialization by an earlier run that did not "
+                "fail. A table that does not exist yet counts as 0 rows."
             ),
+            blocking=True,
         )
         for key in RAW_COLLECTION_KEYS.values()
     ],
@@ -155,7 +253,8 @@ def raw_row_count_cliffs(context: AssetCheckExecutionContext) -> Iterator[AssetC
         key=lambda k: k.to_user_string(),
     )
     with warehouse_lock():
-        counts = {key: _count_rows(key) for key in keys}
+        existing = raw_tables()
+        counts = {key: _count_rows(key, existing) for key in keys}
     for key in keys:
         now = counts[key]
         previous, previous_run = _previous_row_count(context, key)
@@ -166,59 +265,106 @@ def raw_row_count_cliffs(context: AssetCheckExecutionContext) -> Iterator[AssetC
             "drop_pct": verdict.drop_pct if verdict.drop_pct is not None else 0.0,
             "threshold_pct": threshold,
         }
+        if key.path[-1] not in existing:
+            metadata["table_exists"] = False
         if previous_run:
             metadata["previous_run_id"] = previous_run
         if not verdict.passed:
             metadata["explanation"] = (
-                f"{RAW_DATASET}.{key.path[-1]} fell from {previous} to {now} rows. Check the "
-                "run's rows_loaded and _ordway_deletions (a sweep can tombstone many ids) and "
-                "whether Ordway really lost the records before trusting the marts."
+                f"{RAW_DATASET}.{key.path[-1]} fell from {previous} to {now} rows "
+                f"({verdict.drop_pct:g} % > ROW_COUNT_DROP_PCT={threshold:g}). Check the run's "
+                "rows_loaded and _ordway_deletions (a sweep can tombstone many ids) and whether "
+                "Ordway really lost the records; if it did, rerun once with "
+                "ROW_COUNT_DROP_PCT=100 to accept the new count."
             )
         yield AssetCheckResult(
             asset_key=key,
             check_name=ROW_COUNT_CHECK,
             passed=verdict.passed,
+            severity=AssetCheckSeverity.ERROR,
             metadata=metadata,
         )
 
 
-def _count_rows(key: AssetKey) -> int:
-    rows = query(f"SELECT count(*) AS n FROM {RAW_DATASET}.{key.path[-1]}")
+def _count_rows(key: AssetKey, existing: set[str]) -> int:
+    table = key.path[-1]
+    if table.lower() not in existing:
+        return 0
+    rows = query(f"SELECT count(*) AS n FROM {RAW_DATASET}.{table}")
     return int(rows[0]["n"])
 
 
 # ---------------------------------------------------------------------------------- tie-outs
 
 
+def tieout_tolerance() -> Decimal:
+    """TIEOUT_TOLERANCE: the largest per-row difference (in the row's currency) reported as a
+    warning instead of failing the run; default 0.00, i.e. every cent fails."""
+    raw = env_str("TIEOUT_TOLERANCE", "0.00")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SettingError(f"TIEOUT_TOLERANCE={raw!r} is not an amount like 0.01") from None
+    if not value.is_finite() or value < 0:
+        raise SettingError(f"TIEOUT_TOLERANCE={raw!r} must be an amount >= 0")
+    return value
+
+
 def _format(value: Any) -> Any:
     return f"{value:,.2f}" if isinstance(value, Decimal) else value
 
 
-def _tieout_result(
+def tieout_result(
     rows: list[dict[str, Any]],
-    mismatches: list[dict[str, Any]],
+    difference_columns: tuple[str, ...],
+    order_key: str,
     columns: tuple[str, ...],
     what: str,
     advice: str,
+    tolerance: Decimal,
 ) -> AssetCheckResult:
-    top = [{c: _format(row[c]) for c in columns} for row in mismatches[:TOP_OFFENDERS]]
+    """ERROR when a row differs by more than ``tolerance`` in any of ``difference_columns``,
+    WARN when rows differ by no more than it, passed when every difference is zero."""
+
+    def largest(row: dict[str, Any]) -> Decimal:
+        return max(abs(Decimal(str(row[c] or 0))) for c in difference_columns)
+
+    differing = sorted(
+        (r for r in rows if largest(r) != 0), key=lambda r: (-largest(r), str(r[order_key]))
+    )
+    beyond = [r for r in differing if largest(r) > tolerance]
     by_currency: dict[str, Decimal] = {}
-    for row in mismatches:
+    for row in differing:
         currency = row.get("currency") or "?"
-        by_currency[currency] = by_currency.get(currency, Decimal(0)) + abs(row["difference"])
+        by_currency[currency] = by_currency.get(currency, Decimal(0)) + largest(row)
     metadata: dict[str, Any] = {
         "rows_compared": len(rows),
-        "rows_not_tying_out": len(mismatches),
+        "rows_not_tying_out": len(differing),
+        "rows_beyond_tolerance": len(beyond),
+        "tolerance": str(tolerance),
         "absolute_difference_by_currency": MetadataValue.json(
             {c: str(v) for c, v in sorted(by_currency.items())}
         ),
     }
-    if mismatches:
+    if differing:
+        top = [{c: _format(row[c]) for c in columns} for row in differing[:TOP_OFFENDERS]]
         metadata["top_offenders"] = MetadataValue.md(markdown_table(top, columns))
-        metadata["explanation"] = f"{len(mismatches)} {what} do not tie out. {advice}"
+        worst = differing[0]
+        currency = f"{worst['currency']} " if worst.get("currency") else ""
+        worst_text = f"largest: {worst[order_key]} off by {currency}{largest(worst):,.2f}"
+        if beyond:
+            metadata["explanation"] = (
+                f"{len(beyond)} {what} differ by more than TIEOUT_TOLERANCE={tolerance} "
+                f"({worst_text}). {advice}"
+            )
+        else:
+            metadata["explanation"] = (
+                f"{len(differing)} {what} differ by at most TIEOUT_TOLERANCE={tolerance} "
+                f"({worst_text}); reported, not blocking. {advice}"
+            )
     return AssetCheckResult(
-        passed=not mismatches,
-        severity=AssetCheckSeverity.ERROR,
+        passed=not differing,
+        severity=AssetCheckSeverity.ERROR if beyond else AssetCheckSeverity.WARN,
         metadata=metadata,
     )
 
@@ -227,20 +373,20 @@ def _tieout_result(
     asset=MRR_TIEOUT_KEY,
     name="mrr_ties_out_to_ordway_cmrr",
     description=(
-        "Per customer, the MRR we compute as of the as-of date (net and gross, customer currency) "
-        "equals Ordway's discounted_cmrr and cmrr."
+        "Blocking. Per customer, the MRR we compute as of the as-of date (net and gross, "
+        "customer currency) equals Ordway's discounted_cmrr and cmrr; differences up to "
+        "TIEOUT_TOLERANCE (default 0.00) only warn."
     ),
+    blocking=True,
     pool=WAREHOUSE_POOL,
 )
 def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
+    tolerance = tieout_tolerance()
     rows = locked_query("SELECT * FROM marts.rpt_customer_mrr_tieout")
-    mismatches = sorted(
-        (r for r in rows if r["difference"] != 0 or r["gross_difference"] != 0),
-        key=lambda r: (-max(abs(r["difference"]), abs(r["gross_difference"])), r["customer_id"]),
-    )
-    return _tieout_result(
+    return tieout_result(
         rows,
-        mismatches,
+        ("difference", "gross_difference"),
+        "customer_id",
         (
             "customer_id",
             "currency",
@@ -251,10 +397,11 @@ def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
             "computed_gross_mrr",
             "gross_difference",
         ),
-        "customers",
+        "customers' MRR",
         "Open the customer in Ordway and compare its active subscription lines with "
         "marts.dim_subscriptions; a difference after a mid-day change usually disappears on "
         "the next nightly run (AS_OF_DATE must be the extraction date).",
+        tolerance,
     )
 
 
@@ -262,20 +409,20 @@ def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
     asset=REVENUE_TIEOUT_KEY,
     name="recognized_revenue_ties_out_to_posted_lines",
     description=(
-        "Each revenue schedule's recognized_revenue equals the sum of its posted lines up to "
-        "the as-of month."
+        "Blocking. Each revenue schedule's recognized_revenue equals the sum of its posted "
+        "lines up to the as-of month; differences up to TIEOUT_TOLERANCE (default 0.00) only "
+        "warn."
     ),
+    blocking=True,
     pool=WAREHOUSE_POOL,
 )
 def recognized_revenue_ties_out_to_posted_lines() -> AssetCheckResult:
+    tolerance = tieout_tolerance()
     rows = locked_query("SELECT * FROM marts.rpt_revenue_schedule_tieout")
-    mismatches = sorted(
-        (r for r in rows if r["difference"] != 0),
-        key=lambda r: (-abs(r["difference"]), r["revenue_schedule_id"]),
-    )
-    return _tieout_result(
+    return tieout_result(
         rows,
-        mismatches,
+        ("difference",),
+        "revenue_schedule_id",
         (
             "revenue_schedule_id",
             "customer_id",
@@ -284,10 +431,11 @@ def recognized_revenue_ties_out_to_posted_lines() -> AssetCheckResult:
             "posted_lines_revenue",
             "difference",
         ),
-        "revenue schedules",
+        "revenue schedules' recognized revenue",
         "Compare the schedule's lines in Ordway (Revenue > Schedules) with "
         "ordway_raw.revenue_schedules__schedule_lines; run ordway_full_refresh if lines were "
         "edited without Ordway bumping the schedule's updated_date.",
+        tolerance,
     )
 
 

@@ -41,6 +41,7 @@ from dagster import (
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from assets.locking import warehouse_lock
 from assets.resources import (
@@ -52,7 +53,7 @@ from assets.resources import (
     WAREHOUSE_POOL,
     warehouse_kind,
 )
-from pipelines.ordway.client import OrdwayClient
+from pipelines.ordway.client import OrdwayClient, OrdwayError
 from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
 from pipelines.ordway.settings import (
     COLLECTIONS,
@@ -234,6 +235,34 @@ def _settings_from_env() -> OrdwaySettings:
         ) from None
 
 
+def ordway_error_in(exc: BaseException) -> OrdwayError | None:
+    """The first Ordway error in an exception's chain (causes and contexts). dlt wraps a failed
+    resource, and with parallel resources the error it reports can be a secondary one
+    ("generator already executing") whose context holds the real failure."""
+    seen: set[int] = set()
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OrdwayError):
+            return current
+        pending += [e for e in (current.__cause__, current.__context__) if e is not None]
+        inner = getattr(current, "exception", None)  # PipelineStepFailed.exception
+        if isinstance(inner, BaseException):
+            pending.append(inner)
+    return None
+
+
+def _with_ordway_cause(exc: PipelineStepFailed) -> BaseException:
+    """A Failure naming the Ordway error behind a failed dlt step, or the step error itself."""
+    cause = ordway_error_in(exc)
+    if cause is None:
+        return exc
+    return Failure(description=f"Extraction failed at dlt step {exc.step}: {cause}")
+
+
 def collections_to_extract(plan: ExtractionPlan, selected: list[str]) -> list[str]:
     """The selected collections, in the source's order, whatever the mode (so in sweep and
     backfill the selected full-refresh collections are re-read and replaced too). With no
@@ -267,14 +296,17 @@ def ordway_raw_assets(context: AssetExecutionContext) -> Iterator[MaterializeRes
     with warehouse_lock() as lock:
         context.log.info(f"Holding the warehouse lock {lock}")
         pipeline = make_pipeline(settings)
-        info = run_extract(
-            settings,
-            mode=plan.mode,
-            start=plan.start,
-            end=plan.end,
-            resources=names,
-            pipeline=pipeline,
-        )
+        try:
+            info = run_extract(
+                settings,
+                mode=plan.mode,
+                start=plan.start,
+                end=plan.end,
+                resources=names,
+                pipeline=pipeline,
+            )
+        except PipelineStepFailed as exc:
+            raise _with_ordway_cause(exc) from exc
         loaded = row_counts(pipeline)
         roots = [*names, DELETIONS_TABLE]
         totals = _table_counts(pipeline, roots)

@@ -3,9 +3,20 @@
 It runs the same job definition the nightly schedule launches (incremental extract, dbt build,
 checks), in this process, against whatever `ORDWAY_*` / `WAREHOUSE` / `DUCKDB_PATH` variables
 are set, and records the run in the Dagster instance of `DAGSTER_HOME` (default
-`<repo>/dagster_home`) so it shows in `make ui`. Exit code 1 (with the error) on failure.
+`<repo>/dagster_home`) so it shows in `make ui`.
 
-    python -m scripts.run_nightly [--partition YYYY-MM-DD]
+    python -m scripts.run_nightly [--partition YYYY-MM-DD] [--env-file .env]
+
+`--env-file` (the Makefile passes `.env`) loads that file with python-dotenv, the loader
+`dagster dev` uses for `.env`, and with the same precedence: a variable in the file wins over
+the same variable in the environment, so `make run` and `make ui` run with the same settings.
+A missing file is not an error.
+
+Exit code 1 when the run failed or any blocking check failed, naming each failed check, its
+asset and explanation, and each failed step with its error; 0 otherwise (non-blocking checks
+that failed are printed as warnings). The run's link in the Dagster UI is printed either way.
+Dagster's run-status sensors do not see runs executed in process, so this script posts the run's
+alert (failure, or success with check warnings) itself, to Slack or the log (`assets/alerts.py`).
 """
 
 from __future__ import annotations
@@ -14,11 +25,25 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from assets.resources import REPO_ROOT
+
+
+def load_env_file(path: str | Path) -> list[str]:
+    """Sets the variables of a dotenv file in ``os.environ`` (the file wins, as in `dagster
+    dev`); returns their names (never the values). A missing file sets nothing."""
+    from dotenv import dotenv_values
+
+    path = Path(path)
+    if not path.is_file():
+        return []
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    os.environ.update(values)
+    return sorted(values)
 
 
 def ensure_dagster_home() -> str:
@@ -63,34 +88,105 @@ def run_nightly(
 
 
 def failure_summary(result: ExecuteInProcessResult) -> str:
-    """The failed steps and their errors, one per line."""
-    lines = []
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            while error and error.cause and error.cls_name.startswith("Dagster"):
-                error = error.cause
-            message = f"{error.cls_name}: {error.message.strip()}" if error else "unknown error"
-            lines.append(f"step {event.step_key} failed: {message}")
-        elif event.is_failure and not event.is_step_failure and event.message:
-            lines.append(event.message)
+    """The failed blocking checks and the failed steps with their errors, one per line."""
+    from assets.alerts import check_failures, step_errors
+
+    lines = [
+        f"blocking check failed: {f.check} on {f.asset}: {f.explanation}"
+        for f in check_failures(result.all_events)
+        if f.blocks_run
+    ]
+    lines += step_errors(result.all_events)
+    if not lines:
+        lines = [e.message for e in result.all_events if e.is_failure and e.message]
     return "\n".join(lines) or "the run failed (see the Dagster UI for details)"
+
+
+def report(result: ExecuteInProcessResult) -> int:
+    """Prints the run's outcome, failed checks and failed steps; returns the exit code."""
+    from assets.alerts import check_failures, run_url, step_errors
+
+    events = result.all_events
+    failures = check_failures(events)
+    blocking = [f for f in failures if f.blocks_run]
+    failed = not result.success or bool(blocking)
+    link = run_url(result.run_id)
+    for failure in failures:
+        prefix = "error: blocking check failed" if failure.blocks_run else "warning: check failed"
+        print(
+            f"{prefix}: {failure.check} on {failure.asset}: {failure.explanation}",
+            file=sys.stderr if failure.blocks_run else sys.stdout,
+        )
+    if failed:
+        lines = step_errors(events)
+        if not lines and not blocking:
+            lines = [e.message for e in events if e.is_failure and e.message] or [
+                "the run failed (see the Dagster UI for details)"
+            ]
+        for line in lines:
+            print(f"error: {line}", file=sys.stderr)
+        print(f"error: run {result.run_id} failed; open it at {link}", file=sys.stderr)
+        return 1
+    warned = f" with {len(failures)} check warning(s)" if failures else ""
+    print(f"ok: run {result.run_id} succeeded{warned}; open it at {link} (`make ui`)")
+    return 0
+
+
+def send_alert(result: ExecuteInProcessResult, failed: bool) -> None:
+    """Posts the run's alert (a failure, or a success with check warnings); a delivery error
+    is printed, never raised: the exit code stays the run's."""
+    from assets.alerts import AlertDeliveryError, post_alert, run_alert
+    from assets.resources import SettingError
+
+    alert = run_alert(result.dagster_run, result.all_events, failed=failed)
+    if alert is None:
+        return
+    try:
+        destination = post_alert(alert)
+    except (AlertDeliveryError, SettingError) as exc:
+        print(f"warning: alert not delivered: {exc}", file=sys.stderr)
+        return
+    print(f"alert sent to {destination}", file=sys.stderr if failed else sys.stdout)
+
+
+def alert_settings_problem() -> str | None:
+    """The alert settings' error (DAGSTER_WEBSERVER_URL, SLACK_*), checked before the run so a
+    typo does not surface only when a failure needs reporting."""
+    from assets.alerts import slack_destination, webserver_url
+    from assets.resources import SettingError
+
+    try:
+        webserver_url()
+        slack_destination()
+    except SettingError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the ordway_nightly job once, now.")
     parser.add_argument("--partition", help="partition key YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument(
+        "--env-file",
+        help="dotenv file to load first; its values win over the environment (make run: .env)",
+    )
     args = parser.parse_args(argv)
+    if args.env_file:
+        names = load_env_file(args.env_file)
+        where = f"{len(names)} variables from {args.env_file}" if names else "no .env file"
+        print(f"Settings: environment + {where}", flush=True)
+    problem = alert_settings_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     home = ensure_dagster_home()
     partition = args.partition or yesterday_partition()
     instance = DagsterInstance.get()
     print(f"Running ordway_nightly for partition {partition} (DAGSTER_HOME={home})", flush=True)
     result = run_nightly(instance, partition)
-    if not result.success:
-        print(f"error: run {result.run_id} failed\n{failure_summary(result)}", file=sys.stderr)
-        return 1
-    print(f"ok: run {result.run_id} succeeded; open it with `make ui`")
-    return 0
+    code = report(result)
+    send_alert(result, failed=code != 0)
+    return code
 
 
 if __name__ == "__main__":

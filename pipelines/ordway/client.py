@@ -145,6 +145,20 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    """Why a connection failed, in words (the OS error text without errno noise)."""
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename" in text or "name resolution" in text:
+        return "the host name does not resolve"
+    if "unreachable" in text:
+        return "network unreachable"
+    if "certificate" in text or "ssl" in text:
+        return "TLS handshake failed"
+    return type(exc).__name__
+
+
 class OrdwayClient:
     """Synchronous client owning one `httpx.Client` with the four Ordway auth headers.
 
@@ -166,7 +180,9 @@ class OrdwayClient:
         self._sleep = sleep
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
-        self._base_path = urlsplit(settings.base_url).path.rstrip("/")
+        parts = urlsplit(settings.base_url)
+        self._base_path = parts.path.rstrip("/")
+        self._host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         self._secrets = tuple(s for s in settings.secrets() if s)
         self._http = httpx.Client(
             base_url=settings.base_url.rstrip("/") + "/",
@@ -230,6 +246,14 @@ class OrdwayClient:
         except httpx.TimeoutException as exc:
             raise RetryableAPIError(
                 f"timeout after {self.settings.timeout_seconds:g}s ({type(exc).__name__})",
+                resource=where.resource,
+                path=full_path,
+                page=where.page,
+            ) from None
+        except httpx.ConnectError as exc:
+            raise RetryableAPIError(
+                f"cannot connect to {self._host} (ORDWAY_BASE_URL): {_connect_reason(exc)}; "
+                "is the server running and ORDWAY_BASE_URL right?",
                 resource=where.resource,
                 path=full_path,
                 page=where.page,

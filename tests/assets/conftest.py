@@ -18,6 +18,10 @@ from dagster import DagsterInstance, instance_for_test
 
 ORCHESTRATION_VARIABLES = (
     "SLACK_WEBHOOK_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_CHANNEL",
+    "DAGSTER_WEBSERVER_URL",
+    "TIEOUT_TOLERANCE",
     "AS_OF_DATE",
     "REPORTING_CURRENCY",
     "FRESHNESS_HOURS",
@@ -71,22 +75,32 @@ def instance() -> Iterator[DagsterInstance]:
 
 
 class WebhookReceiver:
-    """Collects the JSON bodies POSTed to it (a stand-in for Slack's incoming webhook)."""
+    """Collects the JSON bodies POSTed to it: a stand-in for Slack's incoming webhook (answers
+    ``ok``) and for Slack's Web API ``chat.postMessage`` (answers ``{"ok": true}``). ``status``
+    makes it refuse every request with that HTTP status."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: int = 200) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 receiver.paths.append(self.path)
+                receiver.headers.append(dict(self.headers.items()))
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
+                if status != 200:
+                    answer = b"invalid_payload"
+                elif self.path.endswith("chat.postMessage"):
+                    answer = b'{"ok": true, "channel": "C000", "ts": "1.0"}'
+                else:
+                    answer = b"ok"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -98,6 +112,15 @@ class WebhookReceiver:
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/services/T000/B000/not-a-real-secret"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the stand-in Slack Web API (``.../api/chat.postMessage``)."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/api/"
+
+    def texts(self) -> list[str]:
+        return [body.get("text", "") for body in self.bodies]
 
     def __enter__(self) -> WebhookReceiver:
         self.thread.start()

@@ -26,7 +26,7 @@ from assets.schedules import (
     ordway_delete_sweep_schedule,
     ordway_nightly_schedule,
     ordway_run_failure_alert,
-    overdue_alert_text,
+    overdue_alert,
 )
 from tests.assets.conftest import run_python
 
@@ -183,10 +183,11 @@ def test_failure_sensor_posts_job_run_step_and_error_to_the_webhook(clean_env, i
     ordway_run_failure_alert(context)
     assert len(webhook.bodies) == 1
     text = webhook.bodies[0]["text"]
-    assert "job: ordway_nightly" in text
+    assert text.startswith("Ordway run failed: ordway_nightly, partition 2026-03-09")
     assert f"run id: {result.run_id}" in text
-    assert "failed step: ordway_raw_assets" in text
+    assert "step ordway_raw_assets failed" in text
     assert "ORDWAY_API_KEY is not set" in text
+    assert f"http://127.0.0.1:3000/runs/{result.run_id}" in text
     assert "not-a-real-secret" not in text
 
 
@@ -227,11 +228,13 @@ def test_overdue_alert_lists_count_totals_by_currency_and_the_top_ten():
         }
         for i in range(12)
     ]
-    text = overdue_alert_text(rows, 60)
+    alert = overdue_alert(rows, 60)
+    assert alert is not None
+    text = alert.text()
     assert text.splitlines()[0] == (
         "12 Ordway invoices are more than 60 days past due (as of 2026-06-30)."
     )
     # 6 x 100.05 per currency
     assert "Total open: EUR 600.30, USD 600.30" in text
     assert "INV-00009" in text and "INV-00010" not in text
-    assert overdue_alert_text([], 60) is None
+    assert overdue_alert([], 60) is None

@@ -35,8 +35,10 @@ ORDWAY_SECRETS = {
     "ORDWAY_USER_TOKEN": "usertoken-S3CR3T-4b8e2d6a",
 }
 OTHER_SECRETS = {
-    # never contacted: the run does not post alerts (that is the sensors' job)
+    # make run posts the failed run's alert here: nothing listens, so delivery fails, and
+    # neither the failure message nor slack_sdk's logging may show the URL
     "SLACK_WEBHOOK_URL": "http://127.0.0.1:9/services/TQ8Z/BQ8Z/webhooksecret5e1d",
+    "SLACK_BOT_TOKEN": "xoxb-S3CR3T-9d2c-bottoken",
     "SNOWFLAKE_PASSWORD": "sfpassword-S3CR3T-3c9d",
     "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "sfpassphrase-S3CR3T-8a1b",
 }
@@ -93,6 +95,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
     assert done.returncode == 0, output[-4000:]
     assert "exit codes 1 0" in output, output[-4000:]
     assert "401" in output and "resource=" in output  # the failure was the expired credentials
+    assert "warning: alert not delivered: Slack webhook unreachable" in output  # it tried
     assert statuses.get("401", 0) >= 1 and statuses.get("200", 0) > 5
     (workdir / "output.bin").write_bytes(done.stdout + done.stderr)
     yield workdir, output
