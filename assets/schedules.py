@@ -9,10 +9,12 @@
   progress.
 - ``ordway_run_failure_alert``: any failed run of this code location -> ``post_alert`` (job, run
   id, failed step, error).
-- ``ordway_overdue_invoices_alert``: after each new materialization of ``marts/fct_ar_aging``,
-  the invoices more than ``OVERDUE_ALERT_DAYS`` (60) past due -> ``post_alert`` (count, total by
-  currency, top 10). The cursor is the materialization's storage id, so at most one alert per
-  materialization; a busy warehouse or a failed delivery retries on the next tick.
+- ``ordway_overdue_invoices_alert``: after each new publication of the marts
+  (``published/marts``), the invoices more than ``OVERDUE_ALERT_DAYS`` (60) past due in the
+  published ``fct_ar_aging`` (what BI shows) -> ``post_alert`` (count, total by currency, top
+  10). The cursor is the materialization's storage id, so at most one alert per publication; a
+  failed delivery retries on the next tick. The published marts are never written in place, so
+  reading them needs no warehouse lock.
 """
 
 from collections import defaultdict
@@ -38,9 +40,8 @@ from dagster._core.definitions.partitions.definition import TimeWindowPartitions
 
 from assets.alerts import post_alert
 from assets.jobs import WAREHOUSE_JOB_NAMES, ordway_delete_sweep, ordway_nightly
-from assets.locking import WarehouseBusyError, warehouse_lock
+from assets.publish import PUBLISHED_MARTS_KEY
 from assets.resources import PARTITIONS_DEF, env_float, env_str, query
-from assets.transform import AR_AGING_KEY
 
 NIGHTLY_CRON = env_str("NIGHTLY_CRON", "0 2 * * *")
 NIGHTLY_TIMEZONE = env_str("NIGHTLY_TIMEZONE", "UTC")
@@ -188,6 +189,7 @@ def overdue_invoices(days: float) -> list[dict[str, Any]]:
         "FROM marts.fct_ar_aging WHERE days_past_due > ? "
         "ORDER BY days_past_due DESC, balance DESC, invoice_id",
         [days],
+        published=True,
     )
 
 
@@ -196,23 +198,19 @@ def overdue_invoices(days: float) -> list[dict[str, Any]]:
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
     description=(
-        "After each new fct_ar_aging materialization, posts the invoices more than "
-        "OVERDUE_ALERT_DAYS (default 60) past due."
+        "After each publication of the marts, posts the invoices more than "
+        "OVERDUE_ALERT_DAYS (default 60) past due in the published fct_ar_aging."
     ),
 )
 def ordway_overdue_invoices_alert(context: SensorEvaluationContext) -> SkipReason:
-    records = context.instance.fetch_materializations(AR_AGING_KEY, limit=1).records
+    records = context.instance.fetch_materializations(PUBLISHED_MARTS_KEY, limit=1).records
     if not records:
-        return SkipReason("marts/fct_ar_aging has not been materialized yet.")
+        return SkipReason("The marts have not been published yet.")
     latest = records[0]
     if context.cursor and int(context.cursor) >= latest.storage_id:
-        return SkipReason("No new fct_ar_aging materialization since the last alert.")
+        return SkipReason("No new publication of the marts since the last alert.")
     days = env_float("OVERDUE_ALERT_DAYS", 60.0, minimum=0.0)
-    try:
-        with warehouse_lock(timeout_seconds=5):
-            rows = overdue_invoices(days)
-    except WarehouseBusyError:
-        return SkipReason("The warehouse is being written; retrying on the next tick.")
+    rows = overdue_invoices(days)
     text = overdue_alert_text(rows, days)
     destination = post_alert(text, logger=context.log) if text else None
     context.update_cursor(str(latest.storage_id))
