@@ -1,6 +1,7 @@
 """Asset checks beyond the dbt tests. Each one reads the warehouse through ``resources.query``
 under the warehouse lock (a DuckDB file cannot be read while another process writes it) and
-explains a failure in its metadata.
+explains a failure in its metadata. The tie-outs audit the build before it is published: they
+read the working marts (``working_marts_schema()``), never the published copy.
 
 - ``dlt_load_freshness`` on ``ordway_raw/_ordway_deletions`` (dlt's load log): no successful
   dlt load (``_dlt_loads.status = 0``) within ``FRESHNESS_HOURS`` (36).
@@ -38,6 +39,7 @@ from assets.resources import (
     markdown_table,
     now_utc,
     query,
+    working_marts_schema,
 )
 from assets.transform import MRR_TIEOUT_KEY, REVENUE_TIEOUT_KEY
 
@@ -233,7 +235,7 @@ def _tieout_result(
     pool=WAREHOUSE_POOL,
 )
 def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
-    rows = locked_query("SELECT * FROM marts.rpt_customer_mrr_tieout")
+    rows = locked_query(f"SELECT * FROM {working_marts_schema()}.rpt_customer_mrr_tieout")
     mismatches = sorted(
         (r for r in rows if r["difference"] != 0 or r["gross_difference"] != 0),
         key=lambda r: (-max(abs(r["difference"]), abs(r["gross_difference"])), r["customer_id"]),
@@ -268,7 +270,7 @@ def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
     pool=WAREHOUSE_POOL,
 )
 def recognized_revenue_ties_out_to_posted_lines() -> AssetCheckResult:
-    rows = locked_query("SELECT * FROM marts.rpt_revenue_schedule_tieout")
+    rows = locked_query(f"SELECT * FROM {working_marts_schema()}.rpt_revenue_schedule_tieout")
     mismatches = sorted(
         (r for r in rows if r["difference"] != 0),
         key=lambda r: (-abs(r["difference"]), r["revenue_schedule_id"]),
