@@ -419,3 +419,37 @@ def test_on_snowflake_the_asset_publishes_through_the_dlt_client_up_to_the_swap(
                 publish_marts(["fct_mrr", "dim_customers"])
             schemas = cursor.execute("SELECT schema_name FROM ORDWAY.INFORMATION_SCHEMA.SCHEMATA")
             assert "MARTS" in {row[0] for row in schemas.fetchall()}
+
+
+def test_the_dbt_failure_message_names_each_failed_test_with_its_rows_and_each_failed_model():
+    from assets.transform import dbt_failure_message
+
+    run_results = {
+        "results": [
+            {"unique_id": "model.ordway_revenue.fct_mrr", "status": "success"},
+            {
+                "unique_id": "test.ordway_revenue.relationships_fct_revenue_monthly_customer_id"
+                "__customer_id__ref_dim_customers_.5ea5d4f4c1",
+                "status": "fail",
+                "failures": 175,
+                "message": "Got 175 results, configured to fail if != 0",
+            },
+            {
+                "unique_id": "model.ordway_revenue.fct_ar_aging",
+                "status": "error",
+                "failures": None,
+                "message": "Runtime Error in model fct_ar_aging\nBinder Error: column x",
+            },
+            {"unique_id": "test.ordway_revenue.assert_arr_bridge_balances", "status": "warn"},
+            {"unique_id": "model.ordway_revenue.fct_retention", "status": "skipped"},
+        ]
+    }
+    message = dbt_failure_message(run_results)
+    assert message.startswith("dbt build failed, so the marts were not published")
+    assert (
+        "2 failed: test relationships_fct_revenue_monthly_customer_id__customer_id__ref_dim_"
+        "customers_ (175 failing rows); model fct_ar_aging (Runtime Error in model fct_ar_aging)"
+    ) in message
+    assert "assert_arr_bridge_balances" not in message  # warn-level tests do not fail a build
+    assert message.endswith("1 nodes skipped.")
+    assert "see the dbt output" in dbt_failure_message(None)
