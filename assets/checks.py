@@ -1,6 +1,7 @@
 """Asset checks beyond the dbt tests. Each one reads the warehouse through ``resources.query``
 under the warehouse lock (a DuckDB file cannot be read while another process writes it) and
-explains a failure in its ``explanation`` metadata.
+explains a failure in its ``explanation`` metadata. The tie-outs audit the build before it is
+published: they read the working marts (``working_marts_schema()``), never the published copy.
 
 Every check here is **blocking** (``blocking=True``): a failure with severity ERROR fails the
 check's step, so the run fails (``make run`` exits 1) and Dagster does not materialize the
@@ -53,6 +54,7 @@ from assets.resources import (
     markdown_table,
     now_utc,
     query,
+    working_marts_schema,
 )
 from assets.transform import MRR_TIEOUT_KEY, REVENUE_TIEOUT_KEY
 
@@ -382,7 +384,7 @@ def tieout_result(
 )
 def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
     tolerance = tieout_tolerance()
-    rows = locked_query("SELECT * FROM marts.rpt_customer_mrr_tieout")
+    rows = locked_query(f"SELECT * FROM {working_marts_schema()}.rpt_customer_mrr_tieout")
     return tieout_result(
         rows,
         ("difference", "gross_difference"),
@@ -418,7 +420,7 @@ def mrr_ties_out_to_ordway_cmrr() -> AssetCheckResult:
 )
 def recognized_revenue_ties_out_to_posted_lines() -> AssetCheckResult:
     tolerance = tieout_tolerance()
-    rows = locked_query("SELECT * FROM marts.rpt_revenue_schedule_tieout")
+    rows = locked_query(f"SELECT * FROM {working_marts_schema()}.rpt_revenue_schedule_tieout")
     return tieout_result(
         rows,
         ("difference",),

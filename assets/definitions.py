@@ -1,5 +1,6 @@
 """The code location loaded by ``workspace.yaml``: dlt assets (ingest), dbt assets (transform),
-checks, jobs, schedules and sensors. Loads with no Ordway credentials in the environment."""
+the published marts (publish), checks, jobs, schedules and sensors. Loads with no Ordway
+credentials in the environment."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from dagster import Definitions
 from assets.checks import ALL_CHECKS
 from assets.ingest import ordway_raw_assets
 from assets.jobs import ALL_JOBS
+from assets.publish import published_marts
 from assets.resources import dbt_resource
 from assets.schedules import ALL_SCHEDULES, ALL_SENSORS
 from assets.transform import ordway_dbt_assets
 
 defs = Definitions(
-    assets=[ordway_raw_assets, ordway_dbt_assets],
+    assets=[ordway_raw_assets, ordway_dbt_assets, published_marts],
     asset_checks=ALL_CHECKS,
     jobs=ALL_JOBS,
     schedules=ALL_SCHEDULES,

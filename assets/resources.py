@@ -189,21 +189,41 @@ class WarehouseUnavailableError(RuntimeError):
     """The warehouse cannot be read (file missing, relation missing); names what is missing."""
 
 
-def query(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def published_duckdb_path() -> Path:
+    """The DuckDB file BI reads: ``DUCKDB_PUBLISHED_PATH``, default next to ``DUCKDB_PATH``
+    (validated in ``pipelines/publish.py``)."""
+    from pipelines.publish import published_duckdb_path as resolve
+
+    return resolve(duckdb_path())
+
+
+def working_marts_schema() -> str:
+    """Where dbt builds and tests the marts before they are published: schema ``marts`` of the
+    working DuckDB file, or ``MARTS_BUILD`` on Snowflake. Checks that audit a build read this."""
+    from pipelines.warehouse import MARTS_BUILD_SCHEMA
+
+    return MARTS_BUILD_SCHEMA.lower() if warehouse_kind() == "snowflake" else "marts"
+
+
+def query(sql: str, params: Sequence[Any] = (), *, published: bool = False) -> list[dict[str, Any]]:
     """Runs one read-only query and returns rows as dicts (column names lowercased).
 
-    DuckDB: a read-only connection to DUCKDB_PATH. Snowflake: the dlt pipeline's sql_client with
-    the project's SNOWFLAKE_* settings (``pipelines/warehouse.py``). Tables are named
+    DuckDB: a read-only connection to DUCKDB_PATH, or with ``published=True`` to the published
+    file BI reads (``published_duckdb_path()``). Snowflake: the dlt pipeline's sql_client with
+    the project's SNOWFLAKE_* settings (``pipelines/warehouse.py``); there ``marts.<table>`` is
+    the published schema and ``working_marts_schema()`` the build. Tables are named
     ``<schema>.<table>`` (``ordway_raw``, ``marts``); parameters use ``?`` placeholders.
-    Callers that may overlap a writer hold ``warehouse_lock()`` around it.
+    Callers that read the working file and may overlap a writer hold ``warehouse_lock()``
+    around it; the published file is never written in place, so its readers need no lock.
     """
     if warehouse_kind() == "duckdb":
         import duckdb
 
-        path = duckdb_path()
+        path = published_duckdb_path() if published else duckdb_path()
         if not path.exists():
+            what = "published marts file" if published else "DuckDB warehouse"
             raise WarehouseUnavailableError(
-                f"DuckDB warehouse {path} does not exist yet; run the nightly job first"
+                f"{what} {path} does not exist yet; run the nightly job first"
             )
         with duckdb.connect(str(path), read_only=True) as connection:
             try:
@@ -212,10 +232,17 @@ def query(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
                 raise WarehouseUnavailableError(f"{path}: {exc}".splitlines()[0]) from None
             columns = [d[0].lower() for d in cursor.description or []]
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return _snowflake_query(sql, params)
+    with (
+        snowflake_sql_client() as client,
+        client.execute_query(sql.replace("?", "%s"), *params) as cursor,
+    ):
+        columns = [d[0].lower() for d in cursor.description or []]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _snowflake_query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+@contextmanager
+def snowflake_sql_client() -> Iterator[Any]:
+    """dlt's Snowflake sql_client for the project's validated SNOWFLAKE_* settings."""
     import dlt
 
     from pipelines.ordway.settings import PIPELINE_NAME
@@ -227,12 +254,8 @@ def _snowflake_query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         dataset_name=RAW_DATASET,
         pipelines_dir=env_str("DLT_PIPELINES_DIR", "data/dlt"),
     )
-    with (
-        pipeline.sql_client() as client,
-        client.execute_query(sql.replace("?", "%s"), *params) as cursor,
-    ):
-        columns = [d[0].lower() for d in cursor.description or []]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    with pipeline.sql_client() as client:
+        yield client
 
 
 def now_utc() -> datetime:

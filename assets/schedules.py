@@ -16,10 +16,12 @@
 - ``ordway_stale_data_alert``: every 10 minutes, with or without runs, the freshness rule of
   ``dlt_load_freshness``; one alert per stale episode (the cursor holds the last load the
   alert was about) and one when the data is fresh again.
-- ``ordway_overdue_invoices_alert``: after each new materialization of ``marts/fct_ar_aging``,
-  the invoices more than ``OVERDUE_ALERT_DAYS`` (60) past due -> ``post_alert`` (count, total by
-  currency, top 10). The cursor is the materialization's storage id, so at most one alert per
-  materialization; a busy warehouse or a failed delivery retries on the next tick.
+- ``ordway_overdue_invoices_alert``: after each new publication of the marts
+  (``published/marts``), the invoices more than ``OVERDUE_ALERT_DAYS`` (60) past due in the
+  published ``fct_ar_aging`` (what BI shows) -> ``post_alert`` (count, total by currency, top
+  10). The cursor is the materialization's storage id, so at most one alert per publication; a
+  failed delivery retries on the next tick. The published marts are never written in place, so
+  reading them needs no warehouse lock.
 
 Runs started by ``make run`` (``scripts/run_nightly.py``, executed in process) have no code
 location origin, so Dagster's run-status sensors do not see them; that script posts the same
@@ -67,6 +69,7 @@ from assets.checks import (
 from assets.ingest import DELETIONS_KEY
 from assets.jobs import WAREHOUSE_JOB_NAMES, ordway_delete_sweep, ordway_nightly
 from assets.locking import WarehouseBusyError, warehouse_lock
+from assets.publish import PUBLISHED_MARTS_KEY
 from assets.resources import PARTITIONS_DEF, env_float, env_str, now_utc, query
 from assets.transform import AR_AGING_KEY
 
@@ -304,6 +307,7 @@ def overdue_invoices(days: float) -> list[dict[str, Any]]:
         "FROM marts.fct_ar_aging WHERE days_past_due > ? "
         "ORDER BY days_past_due DESC, balance DESC, invoice_id",
         [days],
+        published=True,
     )
 
 
@@ -312,23 +316,19 @@ def overdue_invoices(days: float) -> list[dict[str, Any]]:
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.RUNNING,
     description=(
-        "After each new fct_ar_aging materialization, posts the invoices more than "
-        "OVERDUE_ALERT_DAYS (default 60) past due."
+        "After each publication of the marts, posts the invoices more than "
+        "OVERDUE_ALERT_DAYS (default 60) past due in the published fct_ar_aging."
     ),
 )
 def ordway_overdue_invoices_alert(context: SensorEvaluationContext) -> SkipReason:
-    records = context.instance.fetch_materializations(AR_AGING_KEY, limit=1).records
+    records = context.instance.fetch_materializations(PUBLISHED_MARTS_KEY, limit=1).records
     if not records:
-        return SkipReason("marts/fct_ar_aging has not been materialized yet.")
+        return SkipReason("The marts have not been published yet.")
     latest = records[0]
     if context.cursor and int(context.cursor) >= latest.storage_id:
-        return SkipReason("No new fct_ar_aging materialization since the last alert.")
+        return SkipReason("No new publication of the marts since the last alert.")
     days = env_float("OVERDUE_ALERT_DAYS", 60.0, minimum=0.0)
-    try:
-        with warehouse_lock(timeout_seconds=5):
-            rows = overdue_invoices(days)
-    except WarehouseBusyError:
-        return SkipReason("The warehouse is being written; retrying on the next tick.")
+    rows = overdue_invoices(days)
     alert = overdue_alert(rows, days)
     destination = post_alert(alert, logger=context.log) if alert else None
     context.update_cursor(str(latest.storage_id))

@@ -37,6 +37,7 @@ from assets.resources import (
     markdown_table,
     prepare_dbt_manifest,
     query,
+    working_marts_schema,
 )
 
 ORDWAY_SOURCE = "ordway"
@@ -45,6 +46,9 @@ AR_AGING_KEY = AssetKey(["marts", "fct_ar_aging"])
 MRR_TIEOUT_KEY = AssetKey(["marts", "rpt_customer_mrr_tieout"])
 REVENUE_TIEOUT_KEY = AssetKey(["marts", "rpt_revenue_schedule_tieout"])
 ARR_MONTHS = 6
+#: dbt result statuses that fail ``dbt build`` (``warn`` does not).
+FAILED_STATUSES = ("fail", "error", "runtime error")
+MAX_NAMED_FAILURES = 20
 ARR_COLUMNS = (
     "month",
     "opening_arr",
@@ -97,7 +101,8 @@ def _money(value: Any) -> str:
 def arr_movements_markdown(months: int = ARR_MONTHS) -> str:
     """The ARR bridge of the last ``months`` months (reporting currency) as a markdown table."""
     rows = query(
-        f"SELECT {', '.join(ARR_COLUMNS)} FROM marts.fct_arr_movements ORDER BY month DESC LIMIT ?",
+        f"SELECT {', '.join(ARR_COLUMNS)} FROM {working_marts_schema()}.fct_arr_movements "
+        "ORDER BY month DESC LIMIT ?",
         [months],
     )
     rows.reverse()
@@ -111,6 +116,44 @@ def arr_movements_markdown(months: int = ARR_MONTHS) -> str:
         for row in rows
     ]
     return markdown_table(formatted, ARR_COLUMNS)
+
+
+class DbtBuildFailed(RuntimeError):
+    """``dbt build`` failed: names the failed tests and models; nothing was published."""
+
+
+def dbt_failure_message(run_results: Mapping[str, Any] | None) -> str:
+    """What failed in a ``dbt build``, from its ``run_results.json``: each failed test (with its
+    failing row count) or model, and how many nodes were skipped because of them."""
+    results = (run_results or {}).get("results", [])
+    failed = [r for r in results if r.get("status") in FAILED_STATUSES]
+    skipped = sum(1 for r in results if r.get("status") == "skipped")
+    named = []
+    for result in failed[:MAX_NAMED_FAILURES]:
+        # test.<project>.<name>[.<hash>], model.<project>.<name>, unit_test.<project>.<model>.<name>
+        parts = result["unique_id"].split(".")
+        resource = parts[0]
+        label = f"{resource} {'.'.join(parts[2:4] if resource == 'unit_test' else parts[2:3])}"
+        failures = result.get("failures")
+        if resource == "test" and failures:
+            label += f" ({failures} failing rows)"
+        elif result.get("message"):
+            label += f" ({str(result['message']).splitlines()[0][:200]})"
+        named.append(label)
+    if len(failed) > MAX_NAMED_FAILURES:
+        named.append(f"... and {len(failed) - MAX_NAMED_FAILURES} more")
+    what = "; ".join(named) if named else "see the dbt output in the step's log"
+    return (
+        f"dbt build failed, so the marts were not published (BI keeps the last published "
+        f"ones). {len(failed)} failed: {what}. {skipped} nodes skipped."
+    )
+
+
+def _run_results(invocation: Any) -> Mapping[str, Any] | None:
+    try:
+        return invocation.get_artifact("run_results.json")
+    except Exception:  # dbt died before writing it
+        return None
 
 
 def _event_key(context: AssetExecutionContext, event: Any) -> AssetKey | None:
@@ -152,8 +195,9 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
     failure: BaseException | None = None
     with absolute_duckdb_path(), warehouse_lock():
         context.log.info(f"dbt {' '.join(args)}")
+        invocation = dbt.cli(args, context=context)
         try:
-            for event in dbt.cli(args, context=context).stream():
+            for event in invocation.stream():
                 if held or _event_key(context, event) == ARR_MOVEMENTS_KEY:
                     held.append(event)
                     continue
@@ -170,4 +214,4 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
         is_arr = _event_key(context, event) == ARR_MOVEMENTS_KEY and hasattr(event, "with_metadata")
         yield _with_arr_table(event, table) if (is_arr and table) else event
     if failure is not None:
-        raise failure
+        raise DbtBuildFailed(dbt_failure_message(_run_results(invocation))) from failure

@@ -48,10 +48,13 @@ WAREHOUSES: tuple[Warehouse, ...] = ("duckdb", "snowflake")
 
 #: dlt's Snowflake naming folds identifiers to upper case: dataset `ordway_raw` is schema
 #: `ORDWAY_RAW`, its merge/replace staging dataset `ORDWAY_RAW_STAGING`, and the child table
-#: `invoices__line_items` is `INVOICES__LINE_ITEMS`. dbt's marts land in `MARTS`.
+#: `invoices__line_items` is `INVOICES__LINE_ITEMS`. dbt builds and tests the marts in
+#: `MARTS_BUILD` (`dbt_project/macros/generate_schema_name.sql`); publishing swaps it with
+#: `MARTS`, the schema BI reads (`pipelines/publish.py`).
 RAW_SCHEMA = "ORDWAY_RAW"
 RAW_STAGING_SCHEMA = "ORDWAY_RAW_STAGING"
 MARTS_SCHEMA = "MARTS"
+MARTS_BUILD_SCHEMA = "MARTS_BUILD"
 
 #: Session query tag for dlt's statements (cost attribution in QUERY_HISTORY).
 DLT_QUERY_TAG = (
@@ -336,6 +339,7 @@ def check_warehouse_env(env: Mapping[str, str] | None = None) -> SnowflakeSettin
 
 
 __all__ = [
+    "MARTS_BUILD_SCHEMA",
     "MARTS_SCHEMA",
     "RAW_SCHEMA",
     "RAW_STAGING_SCHEMA",

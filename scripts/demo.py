@@ -8,7 +8,9 @@
    `DUCKDB_PATH` (default `data/ordway.duckdb`), printing each step; the run is recorded in
    `DAGSTER_HOME` (default `dagster_home/`) so `make ui` shows it. dbt's own log goes to
    `data/demo_dbt.log`.
-4. Prints a summary from the marts, stops the sandbox, and says how to explore further.
+4. Prints a summary from the published marts (`DUCKDB_PUBLISHED_PATH`, default
+   `data/ordway_marts.duckdb`: what BI reads, replaced only after every test passed), stops the
+   sandbox, and says how to explore further.
 
 The first run loads everything; later runs are incremental (only records changed since the
 cursor minus the lookback are fetched).
@@ -297,14 +299,17 @@ def main() -> int:
         f"{written:,} raw rows written; checks: {counts['checks_passed']} passed, "
         f"{counts['checks_failed']} failed, {counts['checks_warned']} warned."
     )
-    summary(duckdb_file)
+    from pipelines.publish import published_duckdb_path
+
+    published = published_duckdb_path(duckdb_file)
+    summary(published)
     say()
     say("Next:")
     say("  make ui      -> http://127.0.0.1:3000 : the asset graph, this run, checks, schedules")
     say(f"               (DAGSTER_HOME={home})")
-    say("  query the warehouse:")
+    say("  query the published marts (what BI reads; always read_only=True):")
     say(
-        f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{duckdb_file}', "
+        f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', "
         "read_only=True).sql('select * from marts.fct_arr_movements order by month desc "
         "limit 12'))\""
     )

@@ -145,3 +145,12 @@ def test_dagster_yaml_queues_warehouse_runs_one_at_a_time():
     ]
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["telemetry"]["enabled"] is False
+
+
+def test_the_published_marts_depend_on_every_mart_model_so_any_blocking_check_gates_them():
+    # oracle: the model files under dbt_project/models/marts/
+    marts = {p.stem for p in (REPO_ROOT / "dbt_project" / "models" / "marts").rglob("*.sql")}
+    published = graph().get(AssetKey(["published", "marts"]))
+    assert set(published.parent_keys) == {AssetKey(["marts", m]) for m in marts}
+    assert published.group_name == "published"
+    assert not published.child_keys

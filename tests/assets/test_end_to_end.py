@@ -165,7 +165,7 @@ def test_freshness_row_count_and_tieout_checks_pass_on_a_consistent_tenant(world
     assert revenue.metadata["rows_compared"].value == len(world.tenant["revenue_schedules"])
 
 
-def test_overdue_sensor_alerts_once_per_ar_aging_materialization(world, monkeypatch):
+def test_overdue_sensor_alerts_once_per_publication_from_the_published_marts(world, monkeypatch):
     as_of = date.fromisoformat(AS_OF)
     overdue = [
         i
