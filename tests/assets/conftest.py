@@ -16,20 +16,9 @@ from typing import Any
 import pytest
 from dagster import DagsterInstance, instance_for_test
 
-ORCHESTRATION_VARIABLES = (
-    "SLACK_WEBHOOK_URL",
-    "SLACK_BOT_TOKEN",
-    "SLACK_CHANNEL",
-    "DAGSTER_WEBSERVER_URL",
-    "TIEOUT_TOLERANCE",
-    "AS_OF_DATE",
-    "REPORTING_CURRENCY",
-    "FRESHNESS_HOURS",
-    "ROW_COUNT_DROP_PCT",
-    "OVERDUE_ALERT_DAYS",
-    "WAREHOUSE_LOCK_TIMEOUT_SECONDS",
-    "WAREHOUSE",
-)
+from tests.support.environment import ORCHESTRATION_VARIABLES, isolate_environment
+
+__all__ = ["ORCHESTRATION_VARIABLES", "isolate_environment"]
 
 
 def run_python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -45,22 +34,6 @@ def run_python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[
         text=True,
         timeout=300,
     )
-
-
-def isolate_environment(monkeypatch: pytest.MonkeyPatch, workdir: Path) -> dict[str, str]:
-    """No ORDWAY_* variable, a temporary DuckDB file and dlt directory (and so lock file)."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("ORDWAY_") or name in ORCHESTRATION_VARIABLES:
-            monkeypatch.delenv(name, raising=False)
-    env = {
-        "DUCKDB_PATH": str(workdir / "ordway.duckdb"),
-        "DLT_PIPELINES_DIR": str(workdir / "dlt"),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
 
 
 @pytest.fixture

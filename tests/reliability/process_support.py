@@ -4,7 +4,7 @@ A run is ``python -m scripts.run_nightly`` (what ``make run`` does: the ``ordway
 definition the schedule launches) in its own process group, with its own DAGSTER_HOME, DuckDB
 file, dlt directory and dbt target directory under one work directory, and its output in files
 (so a killed run leaves them readable). Warehouses are compared table by table: raw tables as
-row sets keyed by record id (``tests.pipelines.ordway.conftest.table_rows``), marts with
+row sets keyed by record id (``tests.support.source.table_rows``), marts with
 ``EXCEPT ALL`` in both directions between two attached DuckDB files.
 """
 

@@ -20,8 +20,8 @@ from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
 from scripts.run_nightly import failure_summary
 from tests.assets.conftest import isolate_environment
-from tests.pipelines.ordway.conftest import tenant_summary, warehouse_summary
 from tests.reliability.process_support import PARTITION, job_env, sandbox, start_nightly
+from tests.support.source import tenant_summary, warehouse_summary
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,7 @@ from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from pipelines.ordway.settings import DATASET_NAME, OrdwaySettings
 from tests.dbt_project.conftest import DbtRun, run_dbt
-from tests.pipelines.ordway.conftest import (
+from tests.support.source import (
     connect,
     cursors,
     settings_for,

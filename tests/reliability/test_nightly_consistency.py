@@ -48,7 +48,7 @@ from pipelines.ordway.settings import (
     OrdwaySettings,
 )
 from tests.dbt_project.conftest import DbtRun, run_dbt
-from tests.pipelines.ordway.conftest import cursors, generated_sandbox, parse_ms, settings_for
+from tests.support.source import cursors, generated_sandbox, parse_ms, settings_for
 
 pytestmark = [pytest.mark.slow]
 

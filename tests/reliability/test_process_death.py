@@ -16,7 +16,6 @@ import duckdb
 import pytest
 
 from ordway_sandbox.process import SandboxProcess
-from tests.pipelines.ordway.conftest import cursors, table_rows
 from tests.reliability.process_support import (
     differing_rows,
     job_env,
@@ -26,6 +25,7 @@ from tests.reliability.process_support import (
     start_nightly,
     wait_until,
 )
+from tests.support.source import cursors, table_rows
 
 pytestmark = pytest.mark.slow
 

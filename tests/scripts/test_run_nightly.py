@@ -14,20 +14,29 @@ import pytest
 
 from assets.resources import REPO_ROOT
 from scripts.run_nightly import load_env_file, main
-from tests.assets.conftest import ORCHESTRATION_VARIABLES
+from tests.support.environment import ORCHESTRATION_VARIABLES
+
+
+def make_dry_run(target: str) -> str:
+    """The last command `make -n <target>` prints, as a top-level make would (without the
+    flags of a make that runs this test, e.g. `make test`)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-n", target],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout.splitlines()[-1]
 
 
 def test_make_run_passes_the_project_env_file_and_make_ui_runs_from_the_project_root():
     """`make -n` prints the commands without running them (nothing is installed)."""
-    run = subprocess.run(
-        ["make", "-n", "run"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
-    assert run.stdout.splitlines()[-1].endswith("python -m scripts.run_nightly --env-file .env")
-    ui = subprocess.run(
-        ["make", "-n", "ui"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
+    assert make_dry_run("run").endswith("python -m scripts.run_nightly --env-file .env")
     # dagster dev loads .env from its working directory: make runs it from the project root
-    assert ui.stdout.splitlines()[-1].endswith("dagster dev -w workspace.yaml")
+    assert make_dry_run("ui").endswith("dagster dev -w workspace.yaml")
 
 
 def test_the_env_file_wins_over_the_environment_and_a_missing_file_sets_nothing(

@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.ordway.client import RATE_SAFETY, OrdwayAPIError, OrdwayClient, RateLimiter
 from pipelines.ordway.settings import OrdwaySettings
-from tests.pipelines.ordway.conftest import generated_sandbox, source_env
+from tests.support.source import generated_sandbox, source_env
 
 SECRETS = {
     "api_key": "key-7f3a9c",

@@ -19,7 +19,7 @@ from pipelines.ordway.settings import (
     INCREMENTAL_COLLECTIONS,
     parse_timestamp,
 )
-from tests.pipelines.ordway.conftest import (
+from tests.support.source import (
     LOOKBACK,
     connect,
     cursors,

@@ -16,7 +16,7 @@ import pytest
 from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.client import OrdwayAPIError
 from pipelines.ordway.pipeline import make_pipeline, run_extract
-from tests.pipelines.ordway.conftest import (
+from tests.support.source import (
     cursors,
     generated_sandbox,
     settings_for,
@@ -174,7 +174,7 @@ def test_a_process_killed_mid_run_and_rerun_loads_every_record_exactly_once(
 
     settings = settings_for(sandbox, tmp_path)
     all_collections = ["invoices", "payments", "credits", "refunds", "subscriptions", "usages"]
-    from tests.pipelines.ordway.conftest import connect
+    from tests.support.source import connect
 
     with connect(settings.duckdb_path) as con:
         for name in all_collections:

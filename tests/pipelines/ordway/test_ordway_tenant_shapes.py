@@ -30,7 +30,7 @@ from pipelines.ordway.pipeline import (
     unavailable_collections,
 )
 from pipelines.ordway.settings import COLLECTIONS, DATASET_NAME, KINDS, OrdwaySettings
-from tests.pipelines.ordway.conftest import (
+from tests.support.source import (
     connect,
     cursors,
     settings_for,

@@ -1,0 +1,125 @@
+"""Independent oracles for the finance marts, computed with ``Decimal`` from the tenant the
+sandbox serves (the wire records), following ``docs/revenue-rules.md``, never from the SQL under
+test; and the accounting identities, checked in Python on the marts' rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+#: revenue-rules §2: Draft never counts; Reversed counts in its month and again, negated, in
+#: the month of reversed_on (dbt var billed_invoice_statuses, default).
+BILLED_STATUSES = ("Posted", "Paid", "Partially paid", "Reversed")
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+
+Key = tuple[date, str, str]  # (month, customer_id, currency)
+
+
+def month_of(day: str) -> date:
+    return date.fromisoformat(day[:10]).replace(day=1)
+
+
+def financial_period(value: str) -> date:
+    """``"May 2025"`` / ``"Sep 2025"`` -> 2025-05-01."""
+    name, year = value.strip().split()
+    return date(int(year), MONTHS[name[:3].lower()], 1)
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "", "-") else Decimal(0)
+
+
+def billings(tenant: Mapping[str, Any], through: date) -> dict[Key, Decimal]:
+    """Net billed amount (line ``effective_price``, tax excluded) per invoice month, customer
+    and document currency, up to the month ``through``."""
+    result: dict[Key, Decimal] = defaultdict(Decimal)
+    for invoice in tenant.get("invoices", []):
+        if invoice.get("status") not in BILLED_STATUSES:
+            continue
+        amount = sum((money(line["effective_price"]) for line in invoice["line_items"]), Decimal(0))
+        customer, currency = invoice["customer_id"], invoice["currency"]
+        result[(month_of(invoice["invoice_date"]), customer, currency)] += amount
+        if invoice.get("status") == "Reversed" and invoice.get("reversed_on") not in (None, ""):
+            result[(month_of(invoice["reversed_on"]), customer, currency)] -= amount
+    return {key: value for key, value in result.items() if key[0] <= through and value != 0}
+
+
+def recognized_revenue(tenant: Mapping[str, Any], through: date) -> dict[Key, Decimal]:
+    """Posted revenue schedule lines (``posted`` = Yes) by ``financial_period``, per customer
+    and line currency, up to the month ``through``."""
+    result: dict[Key, Decimal] = defaultdict(Decimal)
+    for schedule in tenant.get("revenue_schedules", []):
+        for line in schedule.get("schedule_lines", []):
+            month = financial_period(line["financial_period"])
+            if line.get("posted") != "Yes" or month > through:
+                continue
+            result[(month, schedule["customer_id"], line["currency"])] += money(line["amount"])
+    return {key: value for key, value in result.items() if value != 0}
+
+
+def nonzero(rows: Iterable[Mapping[str, Any]], column: str, through: date) -> dict[Key, Decimal]:
+    """A mart's (month, customer_id, currency) -> column, without zero rows or later months."""
+    result = {}
+    for row in rows:
+        if row["month"] <= through and row[column] != 0:
+            result[(row["month"], row["customer_id"], row["currency"])] = row[column]
+    return result
+
+
+def arr_bridge_breaks(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Months where opening + movements != closing, or opening != the previous closing."""
+    problems = []
+    previous = None
+    for row in sorted(rows, key=lambda r: r["month"]):
+        moved = sum(
+            row[c]
+            for c in (
+                "opening_arr",
+                "new_arr",
+                "expansion_arr",
+                "contraction_arr",
+                "churn_arr",
+                "reactivation_arr",
+            )
+        )
+        if moved != row["closing_arr"]:
+            problems.append(f"{row['month']}: opening + movements {moved} != {row['closing_arr']}")
+        if previous is not None and row["opening_arr"] != previous["closing_arr"]:
+            problems.append(f"{row['month']}: opening != previous closing")
+        previous = row
+    return problems
+
+
+def roll_forward_breaks(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Deferred revenue rows where opening + billings - recognized != closing, where opening is
+    not the previous month's closing of the same customer and currency, or where the closing
+    split into deferred and unbilled is wrong."""
+    problems = []
+    last: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: (r["customer_id"], r["currency"], r["month"])):
+        key = (row["customer_id"], row["currency"])
+        where = f"{row['month']} {key}"
+        if (
+            row["opening_balance"] + row["billings"] - row["recognized_revenue"]
+            != row["closing_balance"]
+        ):
+            problems.append(f"{where}: roll-forward does not add up")
+        if key in last and row["opening_balance"] != last[key]["closing_balance"]:
+            problems.append(f"{where}: opening != previous closing")
+        closing = row["closing_balance"]
+        if (row["closing_deferred"], row["closing_unbilled"]) != (
+            max(closing, Decimal(0)),
+            max(-closing, Decimal(0)),
+        ):
+            problems.append(f"{where}: deferred/unbilled split is wrong")
+        last[key] = row
+    return problems
