@@ -12,7 +12,7 @@ The manifest is prepared at import (``prepare_dbt_manifest``: ``dbt parse`` when
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +49,9 @@ ARR_MONTHS = 6
 #: dbt result statuses that fail ``dbt build`` (``warn`` does not).
 FAILED_STATUSES = ("fail", "error", "runtime error")
 MAX_NAMED_FAILURES = 20
+#: Rows of a failed test's stored failures quoted in the run's error; error text kept.
+STORED_FAILURE_ROWS = 5
+MAX_ERROR_CHARS = 1500
 ARR_COLUMNS = (
     "month",
     "opening_arr",
@@ -122,9 +125,16 @@ class DbtBuildFailed(RuntimeError):
     """``dbt build`` failed: names the failed tests and models; nothing was published."""
 
 
-def dbt_failure_message(run_results: Mapping[str, Any] | None) -> str:
+def dbt_failure_message(
+    run_results: Mapping[str, Any] | None,
+    dbt_error: str = "",
+    stored_rows: Callable[[str], list[dict[str, Any]]] | None = None,
+) -> str:
     """What failed in a ``dbt build``, from its ``run_results.json``: each failed test (with its
-    failing row count) or model, and how many nodes were skipped because of them."""
+    failing row count, and the first rows it stored when it stores its failures, so a test
+    such as "invoices carry an exchange rate" names the documents) or model, and how many nodes
+    were skipped because of them. When no node failed (an ``on-run-start`` check refused the
+    build, or dbt could not start), the errors dbt logged (``dbt_error``)."""
     results = (run_results or {}).get("results", [])
     failed = [r for r in results if r.get("status") in FAILED_STATUSES]
     skipped = sum(1 for r in results if r.get("status") == "skipped")
@@ -137,16 +147,35 @@ def dbt_failure_message(run_results: Mapping[str, Any] | None) -> str:
         failures = result.get("failures")
         if resource == "test" and failures:
             label += f" ({failures} failing rows)"
+            relation = result.get("relation_name")
+            if relation and stored_rows is not None:
+                label += _first_rows(stored_rows, relation)
         elif result.get("message"):
             label += f" ({str(result['message']).splitlines()[0][:200]})"
         named.append(label)
     if len(failed) > MAX_NAMED_FAILURES:
         named.append(f"... and {len(failed) - MAX_NAMED_FAILURES} more")
-    what = "; ".join(named) if named else "see the dbt output in the step's log"
+    if not named:
+        _, _, logged = dbt_error.partition("Errors parsed from dbt logs:")
+        detail = " ".join((logged or dbt_error).split())[:MAX_ERROR_CHARS]
+        return (
+            "dbt build failed before building anything, so the marts were not published (BI "
+            f"keeps the last published ones): {detail or 'see the dbt output in the step log'}"
+        )
     return (
         f"dbt build failed, so the marts were not published (BI keeps the last published "
-        f"ones). {len(failed)} failed: {what}. {skipped} nodes skipped."
+        f"ones). {len(failed)} failed: {'; '.join(named)}. {skipped} nodes skipped."
     )
+
+
+def _first_rows(stored_rows: Callable[[str], list[dict[str, Any]]], relation: str) -> str:
+    """`` [first rows: a=1, b=2 | ...]`` from the table dbt stored a test's failures in."""
+    try:
+        rows = stored_rows(f"SELECT * FROM {relation} LIMIT {STORED_FAILURE_ROWS}")
+    except Exception:  # the failures could not be read back: the count still names the test
+        return ""
+    shown = [", ".join(f"{k}={v}" for k, v in row.items() if v is not None)[:200] for row in rows]
+    return f" [first rows: {' | '.join(shown)}]" if shown else ""
 
 
 def _run_results(invocation: Any) -> Mapping[str, Any] | None:
@@ -204,6 +233,8 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
                 yield event
         except Exception as exc:  # dbt failed: still record what it built, then re-raise
             failure = exc
+        if failure is not None:
+            message = dbt_failure_message(_run_results(invocation), str(failure), query)
         table = None
         if held:
             try:
@@ -214,4 +245,4 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
         is_arr = _event_key(context, event) == ARR_MOVEMENTS_KEY and hasattr(event, "with_metadata")
         yield _with_arr_table(event, table) if (is_arr and table) else event
     if failure is not None:
-        raise DbtBuildFailed(dbt_failure_message(_run_results(invocation))) from failure
+        raise DbtBuildFailed(message) from failure
