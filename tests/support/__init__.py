@@ -1,0 +1,1 @@
+"""Shared test support: the Snowflake emulator and its patches, PostgreSQL for Dagster."""
