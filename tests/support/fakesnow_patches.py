@@ -93,17 +93,15 @@ def match_by_column_name_as_a_literal() -> None:
     def _params(expression: Any, *args: Any, **kwargs: Any) -> Any:
         for param in expression.args.get("params") or []:
             value = param.args.get("expression")
-            if param.this.name.upper() == "MATCH_BY_COLUMN_NAME" and isinstance(
-                value, exp.Literal
-            ):
+            if param.this.name.upper() == "MATCH_BY_COLUMN_NAME" and isinstance(value, exp.Literal):
                 param.set("expression", exp.Var(this=value.name))
         return original(expression, *args, **kwargs)
 
     copy_into._params = _params
 
 
-_copy_target: contextvars.ContextVar[tuple[Any, str | None, str | None]] = (
-    contextvars.ContextVar("copy_target")
+_copy_target: contextvars.ContextVar[tuple[Any, str | None, str | None]] = contextvars.ContextVar(
+    "copy_target"
 )
 
 
@@ -137,9 +135,7 @@ def copy_json_into_columns() -> None:
         table = copy_into._extract_table(expression.this)
         columns = copy_into._describe_table(table, duck_conn, database, table.db or schema)
         sensitive = params.match_by_column_name == copy_into.MatchByColumnName.CASE_SENSITIVE
-        return [
-            _json_insert(expression.this, columns, url, duck_conn, sensitive) for url in urls
-        ]
+        return [_json_insert(expression.this, columns, url, duck_conn, sensitive) for url in urls]
 
     copy_into._inserts = _inserts
     cursor.copy_into = copy_into_with_target
@@ -289,8 +285,8 @@ def keep_numeric_aggregates_exact() -> None:
 def split_statements(sql: str) -> list[str]:
     """The statements of a multi-statement request, split at the `;` tokens (so a `;` inside a
     string literal or a comment stays where it is)."""
-    from sqlglot.tokens import TokenType
     from sqlglot.dialects.snowflake import Snowflake
+    from sqlglot.tokens import TokenType
 
     statements, start = [], 0
     for token in Snowflake().tokenize(sql):
