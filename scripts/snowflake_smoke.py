@@ -371,6 +371,7 @@ def run_smoke(
     with admin.sql_client() as client:
         client.execute_sql(f"CREATE DATABASE {scratch}")
     _say(f"created scratch database {scratch}")
+    previous_database = os.environ.get("SNOWFLAKE_DATABASE")
     try:
         scratch_settings = dataclasses.replace(settings, database=scratch)
         tenant = ["--customers", str(customers), "--seed", str(seed), "--as-of", as_of]
@@ -416,9 +417,12 @@ def run_smoke(
             if build.returncode != 0 or not build.results:
                 failures = "\n  ".join(build.failures()[:20]) or build.output[-3000:]
                 raise SmokeFailure(f"dbt build on {name} failed:\n  {failures}")
+            unit_tests = build.count("unit_test.")
             _say(
                 f"dbt build on {name}: {build.count('model.')} models, {build.count('test.')} "
-                f"data tests, {build.count('unit_test.')} unit tests passed"
+                f"data tests"
+                + (f", {unit_tests} unit tests" if unit_tests else " (unit tests: Snowflake only)")
+                + " passed"
             )
 
         with duckdb_warehouse(duck_path) as d, snowflake_warehouse(snow_pipeline) as s:
@@ -432,8 +436,16 @@ def run_smoke(
             "models and marts"
         )
     finally:
-        with admin.sql_client() as client:
-            client.execute_sql(f"DROP DATABASE IF EXISTS {scratch}")
+        if previous_database is not None:
+            os.environ["SNOWFLAKE_DATABASE"] = previous_database
+        try:
+            with admin.sql_client() as client:
+                client.execute_sql(f"DROP DATABASE IF EXISTS {scratch}")
+        except Exception as exc:
+            raise SmokeFailure(
+                f"could not drop the scratch database ({type(exc).__name__}); "
+                f"drop it by hand: DROP DATABASE {scratch}"
+            ) from exc
         _say(f"dropped scratch database {scratch}")
 
 

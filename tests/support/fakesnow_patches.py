@@ -269,6 +269,33 @@ def qualified_temporary_tables() -> None:
     transforms.create_table_as = create_table_as
 
 
+def drop_database() -> None:
+    """`DROP DATABASE [IF EXISTS] X` (`make snowflake-smoke` drops its scratch database) is
+    handed to DuckDB, which fails with `syntax error at or near "DATABASE"`: fakesnow creates a
+    database with ATTACH. DETACH it instead, and answer as Snowflake does."""
+    import fakesnow.cursor as cursor
+    import sqlglot
+
+    original = cursor.FakeSnowflakeCursor._execute
+
+    def _execute(self: Any, transformed: Any, params: Any = None) -> None:
+        if isinstance(transformed, exp.Drop) and str(transformed.args.get("kind")).upper() == (
+            "DATABASE"
+        ):
+            table = transformed.find(exp.Table)
+            assert table is not None
+            name = table.name
+            exists = "IF EXISTS " if transformed.args.get("exists") else ""
+            self._duck_conn.execute(f'DETACH DATABASE {exists}"{name}"')
+            if self._conn.database == name:
+                self._conn.database, self._conn._schema = None, None
+            status = exp.Literal.string(f"{name} successfully dropped.").sql(dialect="duckdb")
+            transformed = sqlglot.parse_one(f"SELECT {status} AS status", read="duckdb")
+        return original(self, transformed, params)
+
+    cursor.FakeSnowflakeCursor._execute = _execute
+
+
 def keep_numeric_aggregates_exact() -> None:
     """`SUM(NUMBER(38,10))` comes back as a float: fakesnow wraps every numeric aggregate's
     argument in `TRY_CAST(... AS DOUBLE)` to imitate Snowflake's implicit VARCHAR-to-number
@@ -397,5 +424,6 @@ def patched_app(on_fatal: Callable[[str], None]) -> Any:
     remove_staged_files()
     null_timestamps_read_as_null()
     qualified_temporary_tables()
+    drop_database()
     keep_numeric_aggregates_exact()
     return patched_server_app(on_fatal)
