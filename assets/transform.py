@@ -36,6 +36,7 @@ from assets.resources import (
     dbt_vars,
     markdown_table,
     prepare_dbt_manifest,
+    prune_dbt_run_targets,
     query,
 )
 
@@ -160,6 +161,7 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
                 yield event
         except Exception as exc:  # dbt failed: still record what it built, then re-raise
             failure = exc
+        prune_dbt_run_targets()  # keep dbt_project/target/ bounded (about 9 MB a run)
         table = None
         if held:
             try:
