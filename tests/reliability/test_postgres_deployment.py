@@ -42,9 +42,10 @@ pytestmark = pytest.mark.slow
 DEPLOY = REPO_ROOT / "deploy"
 LOCATION = "ordway_revenue"
 BACKFILL = ("2026-05-20", "2026-05-21", "2026-05-22")
+#: A run submitted to the QueuedRunCoordinator is ENQUEUED; the daemon's run queue then launches
+#: it (STARTING) through the code server (START, in a new run-worker process).
 QUEUE_EVENTS = (
     DagsterEventType.RUN_ENQUEUED,
-    DagsterEventType.RUN_DEQUEUED,
     DagsterEventType.RUN_STARTING,
     DagsterEventType.RUN_START,
     DagsterEventType.RUN_SUCCESS,
