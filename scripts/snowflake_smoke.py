@@ -39,6 +39,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -403,16 +404,19 @@ def run_smoke(
         dbt_vars: dict[str, Any] = {"as_of_date": as_of}
         if emulator:
             dbt_vars["persist_docs"] = False
-        builds = {
-            "snowflake": dbt_build(workdir / "dbt_snowflake", dbt_env(scratch_settings), dbt_vars),
-            "duckdb": dbt_build(
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two dbt processes side by side
+            snowflake_build = pool.submit(
+                dbt_build, workdir / "dbt_snowflake", dbt_env(scratch_settings), dbt_vars
+            )
+            duckdb_build = pool.submit(
+                dbt_build,
                 workdir / "dbt_duckdb",
                 {"DBT_TARGET": "duckdb", "DUCKDB_PATH": str(duck_path)},
                 dbt_vars,
                 "--exclude",
                 "resource_type:unit_test",
-            ),
-        }
+            )
+            builds = {"snowflake": snowflake_build.result(), "duckdb": duckdb_build.result()}
         for name, build in builds.items():
             if build.returncode != 0 or not build.results:
                 failures = "\n  ".join(build.failures()[:20]) or build.output[-3000:]
