@@ -191,6 +191,10 @@ def test_compose_runs_postgres_the_code_location_the_webserver_and_the_daemon() 
     (entry,) = load("workspace.yaml")["load_from"]
     assert entry["grpc_server"]["host"] == "code-location"
     assert any(v.startswith("dagster-postgres:") for v in services["postgres"]["volumes"])
+    # run logs are written by the code location's run workers and read by the webserver
+    storage = "dagster-storage:/opt/dagster/home/storage"
+    assert storage in services["code-location"]["volumes"]
+    assert storage in services["webserver"]["volumes"]
     assert services["postgres"]["healthcheck"]
 
 
