@@ -231,6 +231,7 @@ class EmulatorProcess:
             raise EmulatorError(
                 "the emulator met an unhandled exception (fakesnow would answer HTTP 500): "
                 + "\n".join(self.fatal)
+                + f"\n--- emulator log:\n{self.stderr_tail()}"
             )
         if self._process is not None and self._process.poll() is not None:
             raise EmulatorError(
