@@ -10,7 +10,8 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 # The Dagster instance (run history, schedules) for make ui/run/demo; tests use temporary ones.
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
-.PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox clean
+.PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox \
+	snowflake-smoke snowflake-emulator clean
 
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
@@ -20,6 +21,9 @@ help:
 	@echo "make ui     - dagster dev with this workspace"
 	@echo "make bench  - the performance benchmark (see README)"
 	@echo "make sandbox - serve a generated tenant on 127.0.0.1:8765 until Ctrl-C"
+	@echo "make snowflake-smoke - load, build and compare a small tenant in a scratch database of your"
+	@echo "               Snowflake account (SNOWFLAKE_* settings), then drop it"
+	@echo "make snowflake-emulator - the local Snowflake emulator (tests) on 127.0.0.1:8766 until Ctrl-C"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +70,12 @@ bench: $(STAMP)
 
 sandbox: $(STAMP)
 	$(BIN)/python -m ordway_sandbox serve --port 8765 --customers 200 --seed 42
+
+snowflake-smoke: $(STAMP)
+	$(BIN)/python -m scripts.snowflake_smoke
+
+snowflake-emulator: $(STAMP)
+	$(BIN)/python -m tests.support.snowflake_emulator --port 8766
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache

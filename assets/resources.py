@@ -9,6 +9,8 @@ asset bodies read the credentials at run time (``OrdwaySettings.from_env()``).
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -119,6 +121,41 @@ def prepare_dbt_manifest(*, force: bool = False, project: DbtProject = DBT_PROJE
     with absolute_duckdb_path():
         run_with_concurrent_update_guard(project.manifest_path, parse, guard_timeout_seconds=300)
     return bool(parsed)
+
+
+#: dagster-dbt gives every `dbt` invocation its own directory under the target path
+#: (`<op name>-<run id[:7]>-<uuid[:7]>`, or `<uuid[:7]>` outside a run) with a full copy of the
+#: manifest, run results, compiled SQL and dbt.log: about 9 MB a run. The newest ones are kept
+#: for debugging, older ones are removed after each build (`prune_dbt_run_targets`).
+DBT_RUN_TARGETS_KEPT = 5
+_DBT_RUN_TARGET = re.compile(r"^(?:[A-Za-z0-9_]+-[0-9a-f]{7}-)?[0-9a-f]{7}$")
+
+
+def dbt_run_targets_dir(project: DbtProject = DBT_PROJECT) -> Path:
+    """Where dagster-dbt puts the invocation directories: DBT_TARGET_PATH, else `target`,
+    relative to the project directory."""
+    path = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    return path if path.is_absolute() else project.project_dir / path
+
+
+def prune_dbt_run_targets(
+    keep: int = DBT_RUN_TARGETS_KEPT, project: DbtProject = DBT_PROJECT
+) -> list[Path]:
+    """Removes all but the `keep` newest invocation directories (by modification time) and
+    returns the removed ones. Nothing else in the target directory is touched (the project's
+    manifest, partial-parse file, `compiled/`, `run/`)."""
+    root = dbt_run_targets_dir(project)
+    if not root.is_dir():
+        return []
+    runs = sorted(
+        (p for p in root.iterdir() if p.is_dir() and _DBT_RUN_TARGET.match(p.name)),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    removed = runs[keep:]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 def dbt_executable() -> str:

@@ -36,6 +36,7 @@ from assets.resources import (
     dbt_vars,
     markdown_table,
     prepare_dbt_manifest,
+    prune_dbt_run_targets,
     query,
     working_marts_schema,
 )
@@ -235,6 +236,7 @@ def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> It
             failure = exc
         if failure is not None:
             message = dbt_failure_message(_run_results(invocation), str(failure), query)
+        prune_dbt_run_targets()  # keep dbt_project/target/ bounded (about 9 MB a run)
         table = None
         if held:
             try:

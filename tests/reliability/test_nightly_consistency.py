@@ -31,7 +31,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,14 +47,12 @@ from pipelines.ordway.settings import (
     OrdwaySettings,
 )
 from tests.dbt_project.conftest import DbtRun, run_dbt
-from tests.support.source import cursors, generated_sandbox, parse_ms, settings_for
+from tests.support.source import cursors, generated_sandbox, settings_for
+from tests.support.upstream_edits import edit_upstream
 
 pytestmark = [pytest.mark.slow]
 
 NIGHTS = 6  # advances of one day, each followed by a nightly incremental run
-LOOKBACK = timedelta(hours=2)  # ORDWAY_LOOKBACK_HOURS default
-PAID_INSIDE = Decimal("10.00")  # paid on the invoice edited inside the lookback
-CREDIT_OUTSIDE = Decimal("20.00")  # taken off a line of the invoice edited outside it
 MARTS_SCHEMA = "marts"
 #: Load-metadata columns left out of the mart comparison. The marts carry none (checked below),
 #: so nothing is excluded; a column added here must be named on purpose.
@@ -100,14 +97,6 @@ def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
 
-def _stamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _money(value: Any) -> str:
-    return f"{Decimal(str(value)):.2f}"
-
-
 def _extract(sandbox, settings: OrdwaySettings, mode: str, label: str) -> Run:
     """One run as a scheduled job does it: a fresh pipeline object on the same working dir."""
     pipeline = make_pipeline(settings)
@@ -149,76 +138,6 @@ def _line_amount(path: Path, edit: dict[str, Any]) -> Decimal:
     return rows[0][0]
 
 
-def _edit_upstream(sandbox, history: History, cursor: datetime) -> None:
-    """Edits and deletes on the final tenant, stamped relative to warehouse A's invoices
-    cursor (the newest `updated_date` the previous nightly run stored)."""
-    tenant = sandbox.get_tenant()
-    invoices = tenant["invoices"]
-    recent = history.as_of[:8] + "01"  # invoices of the current month came with nightly runs
-    open_old = sorted(
-        (
-            r
-            for r in invoices
-            if r["status"] == "Posted"
-            and Decimal(r["balance"]) > CREDIT_OUTSIDE
-            and r["line_items"]
-            and r["invoice_date"] < recent
-        ),
-        key=lambda r: (r["invoice_date"], r["id"]),
-    )
-    assert len(open_old) >= 2, "the tenant needs two old open invoices to edit"
-    # inside the lookback: a partial payment recorded on the header
-    record, inside = open_old[0], history.edited_inside
-    stamp = cursor - timedelta(minutes=30)
-    assert parse_ms(record["updated_date"]) < stamp  # an edit moves the stamp forward
-    inside.update(id=record["id"], old=Decimal(record["balance"]))
-    inside["new"] = inside["old"] - PAID_INSIDE
-    record["balance"] = _money(inside["new"])
-    record["paid_amount"] = _money(Decimal(record["paid_amount"]) + PAID_INSIDE)
-    record["status"] = "Partially paid"
-    record["updated_date"] = _stamp(stamp)
-    # outside the lookback: a credit on the first line (a nested row) and on the totals
-    record, outside = open_old[1], history.edited_outside
-    stamp = cursor - 3 * LOOKBACK
-    assert parse_ms(record["updated_date"]) < stamp
-    line = record["line_items"][0]
-    outside.update(id=record["id"], old=Decimal(record["balance"]), line_no=line["line_no"])
-    outside["new"] = outside["old"] - CREDIT_OUTSIDE
-    outside["line_old"] = Decimal(line["effective_price"])
-    outside["line_new"] = outside["line_old"] - CREDIT_OUTSIDE
-    line["effective_price"] = _money(outside["line_new"])
-    for name in ("subtotal", "invoice_amount", "balance"):
-        record[name] = _money(Decimal(record[name]) - CREDIT_OUTSIDE)
-    record["updated_date"] = _stamp(stamp)
-    # a payment deleted upstream: the invoices it paid lose it (their embedded payments list
-    # becomes empty) and reopen, edited inside the lookback
-    by_id = {r["id"]: r for r in invoices}
-    old_payment = next(
-        p
-        for p in tenant["payments"]
-        if p["status"] == "Processed"
-        and p["payment_date"] < recent
-        and p["invoices"]
-        and all(len(by_id[a["id"]]["payments"]) == 1 for a in p["invoices"])
-    )
-    for application in old_payment["invoices"]:
-        record = by_id[application["id"]]
-        amount = Decimal(application["amount_applied"])
-        record["payments"] = []
-        record["balance"] = _money(Decimal(record["balance"]) + amount)
-        record["paid_amount"] = _money(Decimal(record["paid_amount"]) - amount)
-        record["status"] = "Posted" if Decimal(record["paid_amount"]) == 0 else "Partially paid"
-        record["updated_date"] = _stamp(cursor - timedelta(minutes=20))
-        history.reopened[record["id"]] = Decimal(record["balance"])
-    new_invoice = next(  # first loaded by a nightly run
-        r for r in invoices if r["invoice_date"] >= recent and parse_ms(r["updated_date"]) <= cursor
-    )
-    history.deleted = {"payments": {old_payment["id"]}, "invoices": {new_invoice["id"]}}
-    tenant["payments"] = [p for p in tenant["payments"] if p is not old_payment]
-    tenant["invoices"] = [r for r in invoices if r is not new_invoice]
-    sandbox.put_tenant(tenant)
-
-
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     workdir = tmp_path_factory.mktemp("nightly_consistency")
@@ -233,7 +152,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         for night in range(1, NIGHTS + 1):
             history.as_of = sandbox.advance(1)["as_of"]
             if night == NIGHTS:
-                _edit_upstream(sandbox, history, cursors(nightly.duckdb_path)["invoices"])
+                edit_upstream(sandbox, history, cursors(nightly.duckdb_path)["invoices"])
             history.runs.append(_extract(sandbox, nightly, "incremental", f"night {night}"))
         assert not _wal(nightly.duckdb_path).exists()
         shutil.copy(nightly.duckdb_path, history.before_sweep)
