@@ -185,9 +185,11 @@ def _raw_select(warehouse: Warehouse, table: str, columns: list[str]) -> tuple[l
         ]
         return data, f"select {', '.join(select)} from {warehouse.relation(RAW_SCHEMA, table)} t"
     root = table.split("__", 1)[0]
-    key = warehouse.ident(COLLECTIONS[root].primary_key)
     select = ", ".join(f"t.{warehouse.ident(c)}" for c in data)
     source = f"{warehouse.relation(RAW_SCHEMA, table)} t"
+    if root not in COLLECTIONS:  # other bookkeeping (the company the warehouse holds)
+        return data, f"select {select} from {source}"
+    key = warehouse.ident(COLLECTIONS[root].primary_key)
     if table == root:
         return ["_root", *data], f"select t.{key}, {select} from {source}"
     link = "_dlt_root_id" if "_dlt_root_id" in columns else "_dlt_parent_id"

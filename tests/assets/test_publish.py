@@ -390,7 +390,7 @@ def test_on_snowflake_the_asset_publishes_through_the_dlt_client_up_to_the_swap(
     after checking the build, counting rows and creating MARTS for the first swap."""
     import snowflake.connector
 
-    from scripts.snowflake_emulator import running_emulator
+    from tests.support.snowflake_emulator import running_emulator
 
     with running_emulator() as env:
         isolate_environment(monkeypatch, tmp_path)

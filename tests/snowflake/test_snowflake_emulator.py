@@ -49,8 +49,8 @@ from scripts.snowflake_smoke import (
     duckdb_warehouse,
     snowflake_warehouse,
 )
-from tests.pipelines.ordway.conftest import cursors
 from tests.support.snowflake_emulator import EmulatorProcess
+from tests.support.source import cursors
 from tests.support.upstream_edits import edit_upstream
 
 pytestmark = [pytest.mark.slow, pytest.mark.snowflake, pytest.mark.xdist_group("snowflake")]

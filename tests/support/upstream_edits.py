@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from tests.pipelines.ordway.conftest import parse_ms
+from tests.support.source import parse_ms
 
 LOOKBACK = timedelta(hours=2)  # ORDWAY_LOOKBACK_HOURS default
 PAID_INSIDE = Decimal("10.00")  # paid on the invoice edited inside the lookback
