@@ -1,12 +1,13 @@
 """Schedules and sensors.
 
 - ``ordway_nightly_schedule``: ``ordway_nightly`` at ``NIGHTLY_CRON`` (default ``0 2 * * *``) in
-  ``NIGHTLY_TIMEZONE`` (default ``UTC``), for the previous day's partition: the UTC day before
-  the tick's UTC date, i.e. the newest complete daily partition.
+  ``NIGHTLY_TIMEZONE`` (default ``UTC``), for the monthly partitions from the month after the
+  newest one materialized through the current month (``assets/partitions.nightly_range``).
 - ``ordway_delete_sweep_schedule``: ``ordway_delete_sweep`` at ``SWEEP_CRON`` (default
-  ``0 4 * * 0``, Sundays), same timezone and partition rule.
-- Both skip a tick, naming the run, while any run of the three warehouse jobs is queued or in
-  progress.
+  ``0 4 * * 0``, Sundays), same timezone, every partition (a sweep lists every record).
+- Both skip a tick, naming the run, while a run that touches the warehouse is queued or in
+  progress: a run of the three jobs, a run tagged ``ordway/warehouse``, or a run of Dagster's
+  implicit asset job (UI materializations and backfills from the asset graph).
 - ``ordway_run_failure_alert``: any failed run of this code location -> ``post_alert`` (job, run
   id, failed step, error).
 - ``ordway_overdue_invoices_alert``: after each new materialization of ``marts/fct_ar_aging``,
@@ -16,7 +17,7 @@
 """
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,12 +35,13 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster._core.definitions.partitions.definition import TimeWindowPartitionsDefinition
 
 from assets.alerts import post_alert
+from assets.ingest import INCREMENTAL_KEYS
 from assets.jobs import WAREHOUSE_JOB_NAMES, ordway_delete_sweep, ordway_nightly
 from assets.locking import WarehouseBusyError, warehouse_lock
-from assets.resources import PARTITIONS_DEF, env_float, env_str, query
+from assets.partitions import full_range, nightly_range, range_tags
+from assets.resources import WAREHOUSE_TAG, env_float, env_str, query
 from assets.transform import AR_AGING_KEY
 
 NIGHTLY_CRON = env_str("NIGHTLY_CRON", "0 2 * * *")
@@ -53,6 +55,9 @@ ACTIVE_STATUSES = [
     DagsterRunStatus.STARTED,
     DagsterRunStatus.CANCELING,
 ]
+#: Dagster's hidden job for runs launched from the asset graph (every asset here writes the
+#: warehouse).
+IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 ERROR_CHARS = 1500
 TOP_OVERDUE = 10
 
@@ -63,7 +68,11 @@ def active_warehouse_run(instance: DagsterInstance) -> str | None:
         RunsFilter(job_name=None, statuses=ACTIVE_STATUSES), limit=50, ascending=True
     )
     for run in runs:
-        if run.job_name in WAREHOUSE_JOB_NAMES:
+        if (
+            run.job_name in WAREHOUSE_JOB_NAMES
+            or run.job_name.startswith(IMPLICIT_ASSET_JOB_PREFIX)
+            or WAREHOUSE_TAG in run.tags
+        ):
             return (
                 f"Run {run.run_id} of {run.job_name} is {run.status.value.lower()}; "
                 "skipping this tick so two runs never write the warehouse at once."
@@ -71,28 +80,16 @@ def active_warehouse_run(instance: DagsterInstance) -> str | None:
     return None
 
 
-def partition_for_tick(
-    tick: datetime | None, partitions_def: TimeWindowPartitionsDefinition = PARTITIONS_DEF
-) -> str | None:
-    """The previous UTC day of the tick as a partition key; None before the first partition."""
-    moment = (tick or datetime.now(UTC)).astimezone(UTC)
-    key = (moment.date() - timedelta(days=1)).isoformat()
-    first = partitions_def.get_first_partition_key()
-    if first is None or key < first:
-        return None
-    return key
-
-
 def _request(context: ScheduleEvaluationContext, job_name: str) -> RunRequest | SkipReason:
     busy = active_warehouse_run(context.instance)
     if busy:
         return SkipReason(busy)
-    tick = context.scheduled_execution_time
-    partition = partition_for_tick(tick)
-    if partition is None:
-        return SkipReason("The previous day is before ORDWAY_BACKFILL_START; nothing to run.")
-    stamp = (tick or datetime.now(UTC)).astimezone(UTC).isoformat()
-    return RunRequest(run_key=f"{job_name}:{stamp}", partition_key=partition)
+    tick = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
+    if job_name == ordway_nightly.name:
+        keys = nightly_range(context.instance, INCREMENTAL_KEYS, now=tick)
+    else:
+        keys = full_range(tick)
+    return RunRequest(run_key=f"{job_name}:{tick.isoformat()}", tags=range_tags(keys))
 
 
 @schedule(
@@ -100,7 +97,10 @@ def _request(context: ScheduleEvaluationContext, job_name: str) -> RunRequest | 
     job=ordway_nightly,
     cron_schedule=NIGHTLY_CRON,
     execution_timezone=NIGHTLY_TIMEZONE,
-    description="Nightly incremental load and dbt build for the previous day's partition.",
+    description=(
+        "Nightly incremental load and dbt build; materializes the months from the last one "
+        "materialized through the current month."
+    ),
 )
 def ordway_nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     return _request(context, ordway_nightly.name)

@@ -26,6 +26,8 @@ ENVIRONMENT_URLS = {
     "staging": "https://staging.ordwaylabs.com/api/v1",
 }
 DEFAULT_PAGE_SIZE = 50
+#: How often (seconds) the extraction logs its progress (ORDWAY_PROGRESS_SECONDS).
+DEFAULT_PROGRESS_SECONDS = 10.0
 REVENUE_SCHEDULES_PAGE_SIZE = 500
 #: Filter timestamp format, as the Singer tap sends it (`ordway-api.md` §5.2).
 FILTER_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -364,6 +366,8 @@ class OrdwaySettings:
     pipelines_dir: Path = Path("data/dlt")
     #: Cap on a server-sent Retry-After, in seconds.
     max_retry_after_seconds: float = 60.0
+    #: Seconds between two progress reports while extracting (pipelines/ordway/progress.py).
+    progress_seconds: float = DEFAULT_PROGRESS_SECONDS
 
     @property
     def lookback_seconds(self) -> float:
@@ -453,4 +457,7 @@ class OrdwaySettings:
             warehouse=warehouse,  # type: ignore[arg-type]
             duckdb_path=Path(get("DUCKDB_PATH") or "data/ordway.duckdb"),
             pipelines_dir=Path(get("DLT_PIPELINES_DIR") or "data/dlt"),
+            progress_seconds=number(
+                "ORDWAY_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS, minimum=0.1
+            ),
         )
