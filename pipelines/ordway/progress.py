@@ -78,7 +78,10 @@ def expectations(
         elif lists_completely(mode, name):
             result[name] = (None, "the table is empty, nothing to estimate from")
         else:
-            result[name] = (None, f"the size of a {mode} read is not known in advance")
+            result[name] = (
+                None,
+                f"the number of records in this {mode} read is not known in advance",
+            )
     return result
 
 

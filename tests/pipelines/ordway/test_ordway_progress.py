@@ -69,12 +69,16 @@ def test_a_line_gives_pages_records_rate_and_an_eta_from_the_expected_count():
 def test_without_an_expected_count_the_line_says_why_there_is_no_eta():
     clock = FakeClock()
     progress = ExtractProgress(10, clock=clock)
-    progress.expect("usages", None, "the size of a incremental read is not known in advance")
+    progress.expect(
+        "usages", None, "the number of records in this incremental read is not known in advance"
+    )
     progress.on_request("usages")
     progress.on_page("usages", 10)
     clock.now += 4
     (line,) = progress.lines()
-    assert line.endswith("no ETA (the size of a incremental read is not known in advance)")
+    assert line.endswith(
+        "no ETA (the number of records in this incremental read is not known in advance)"
+    )
     progress.on_request("payments")
     assert "payments: 0 pages, 0 records" in progress.lines()[0]
     assert "no ETA (no earlier record count to estimate from)" in progress.lines()[0]
