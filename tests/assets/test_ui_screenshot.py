@@ -108,7 +108,10 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             run_id = launch_nightly(graphql, month_key(today))
             status = wait_for_run(graphql, run_id)
             assert status == "SUCCESS", (workdir / "dagster-dev.log").read_text()[-4000:]
+            graphql("mutation { setNuxSeen }")  # as "Skip" on Dagster's community dialog
             yield {
+                "sandbox": sandbox,
+                "month": month_key(today),
                 "graphql": graphql,
                 "url": f"http://127.0.0.1:{port}",
                 "daemon_run": run_id,
@@ -289,14 +292,10 @@ def test_the_asset_page_shows_the_arr_plot_and_nothing_missing(ui):
     with Browser() as browser:
         browser.goto(f"{ui['url']}/assets/{'/'.join(ARR_KEY)}")
         browser.wait_for("document.body.innerText.includes('closing_arr_USD')")
-        # a first visit shows Dagster's community dialog: dismiss it
-        if browser.evaluate("document.body.innerText.includes('Join the Dagster community')"):
-            assert browser.evaluate(CLICK_BUTTON.format(label="Skip"))
-        browser.wait_for("!document.querySelector('[role=dialog]')", timeout=30)
         # the metadata section's Table / Plots toggle, then the ARR plot in view
         assert browser.wait_for(CLICK_BUTTON.format(label="Plots"))
         assert browser.wait_for(ARR_PLOT, timeout=60)
-        time.sleep(2)  # let the charts finish their first draw
+        time.sleep(2)  # let the charts finish their first draw (and any dialog appear)
         shot = browser.screenshot(OUTPUT / "fct_arr_movements.png")
         text = browser.evaluate("document.body.innerText")
         dialog = browser.evaluate("!!document.querySelector('[role=dialog]')")
@@ -304,3 +303,83 @@ def test_the_asset_page_shows_the_arr_plot_and_nothing_missing(ui):
     assert "closing_arr_USD" in text
     assert "missing" not in text.lower(), text[:3000]
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+# ------------------------------------------------------------------------------- backfills
+# These run last: the failing backfill leaves the current month failed.
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } }
+}
+"""
+RUNS = """
+query($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    ... on Runs { results { runId status jobName tags { key value } } }
+  }
+}
+"""
+
+
+def job_backfill(ui: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """A backfill of the current month launched from ordway_nightly's page (its partition set),
+    as the UI does; waits for the backfill daemon to finish it."""
+    graphql = ui["graphql"]
+    params = {
+        "selector": {
+            "partitionSetName": "ordway_nightly_partition_set",
+            "repositorySelector": {
+                "repositoryLocationName": "ordway_revenue",
+                "repositoryName": "__repository__",
+            },
+        },
+        "partitionNames": [ui["month"]],
+        "fromFailure": False,
+        "tags": [],
+    }
+    result = graphql(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+    assert result["__typename"] == "LaunchBackfillSuccess", result
+    backfill_id = result["backfillId"]
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        status = graphql(BACKFILL_STATUS, id=backfill_id)["partitionBackfillOrError"]["status"]
+        if status not in ("REQUESTED", "CANCELING", "FAILING"):
+            runs = graphql(
+                RUNS, filter={"tags": [{"key": "dagster/backfill", "value": backfill_id}]}
+            )
+            return status, runs["runsOrError"]["results"]
+        time.sleep(3)
+    raise TimeoutError(f"backfill {backfill_id} did not finish in {RUN_TIMEOUT} s")
+
+
+def test_a_backfill_from_the_job_page_carries_the_nightly_tags_and_reports_success(ui):
+    status, runs = job_backfill(ui)
+    assert status == "COMPLETED_SUCCESS"
+    (run,) = runs
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert (run["jobName"], run["status"]) == ("ordway_nightly", "SUCCESS")
+    # the same queue limit as the nightly job (dagster.yaml) and a backfill of the month
+    assert tags["ordway/warehouse"] == "1" and tags["ordway/mode"] == "incremental"
+    messages = run_messages(ui["graphql"], run["runId"])
+    assert any(f"mode backfill [{ui['month']}T00:00:00+00:00" in m for m in messages), messages[:40]
+
+
+def test_a_backfill_whose_run_fails_is_reported_failed(ui):
+    ui["sandbox"].set_faults({"auth_fail_after": 0})  # every request: 401
+    try:
+        status, runs = job_backfill(ui)
+    finally:
+        ui["sandbox"].set_faults({})
+    (run,) = runs
+    assert run["status"] == "FAILURE"
+    assert status == "COMPLETED_FAILED"
