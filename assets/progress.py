@@ -9,7 +9,7 @@ and the per-collection figures of a run as metadata.
   ``pipelines.ordway`` under ``managed_python_loggers``, or each line appears twice).
 - ``expect_from_previous_runs``: for incremental reads, whose size the warehouse cannot tell,
   the records the previous incremental run read for the collection (materialization metadata
-  ``records_read``) give the ETA.
+  ``records_read``) give the ETA; a run that read the whole table (a first load) is skipped.
 - ``collection_metadata``: pages, records, requests, retries and seconds of one collection as
   numbers (plotted by the UI), and the run's per-collection table as the last entry.
 """
@@ -24,6 +24,7 @@ from typing import Any
 from dagster import AssetKey, DagsterInstance, MetadataValue
 
 from pipelines.ordway.progress import ExtractProgress
+from pipelines.ordway.settings import COLLECTIONS
 
 SOURCE_LOGGER = "pipelines.ordway"
 
@@ -56,10 +57,16 @@ def forward_source_logs(target: logging.Logger, name: str = SOURCE_LOGGER) -> It
         source.setLevel(previous_level)
 
 
+def _number(metadata: Mapping[str, Any], name: str) -> int | None:
+    value = metadata.get(name)
+    return int(value.value) if value is not None and isinstance(value.value, int | float) else None
+
+
 def previous_records_read(
     instance: DagsterInstance, key: AssetKey, mode: str, current_run_id: str
 ) -> int | None:
-    """``records_read`` of the newest materialization of ``key`` by an earlier run in ``mode``."""
+    """``records_read`` of the newest materialization of ``key`` by an earlier run in ``mode``
+    that did not read the whole table (a first load is no guide to a nightly read)."""
     records = instance.fetch_materializations(key, limit=100).records
     for record in records:
         if record.run_id == current_run_id or record.asset_materialization is None:
@@ -67,9 +74,10 @@ def previous_records_read(
         metadata = record.asset_materialization.metadata
         if metadata.get("mode") is None or metadata["mode"].value != mode:
             continue
-        value = metadata.get("records_read")
-        if value is not None and isinstance(value.value, int | float):
-            return int(value.value)
+        read, rows = _number(metadata, "records_read"), _number(metadata, "dagster/row_count")
+        if read is None or (rows is not None and read >= rows):
+            continue
+        return read
     return None
 
 
@@ -85,6 +93,9 @@ def expect_from_previous_runs(
     if mode != "incremental":
         return
     for key in keys:
+        collection = COLLECTIONS.get(key.path[-1])
+        if collection is None or not collection.incremental:
+            continue  # complete listings: the warehouse's row count is the better estimate
         count = previous_records_read(instance, key, mode, run_id)
         if count:
             progress.expect(key.path[-1], count, "records the previous incremental run read")
