@@ -53,12 +53,13 @@ def nightly_partitions(instance: DagsterInstance, day: str | None = None) -> Par
 
 def run_nightly(
     instance: DagsterInstance,
-    partitions: PartitionKeyRange | None = None,
+    partitions: PartitionKeyRange | str | None = None,
     *,
     run_id: str | None = None,
     run_config: Mapping[str, Any] | None = None,
 ) -> ExecuteInProcessResult:
-    """Executes the `ordway_nightly` job definition in process (never raises on job failure)."""
+    """Executes the `ordway_nightly` job definition in process (never raises on job failure),
+    for `partitions`: a range of months, a day (its month), or None (the schedule's range)."""
     from assets.definitions import defs
     from assets.jobs import NIGHTLY_JOB_NAME
     from assets.partitions import range_tags
@@ -66,7 +67,11 @@ def run_nightly(
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     return job.execute_in_process(
         instance=instance,
-        tags=range_tags(partitions or nightly_partitions(instance)),
+        tags=range_tags(
+            partitions
+            if isinstance(partitions, PartitionKeyRange)
+            else nightly_partitions(instance, partitions)
+        ),
         run_id=run_id,
         run_config=dict(run_config or {}),
         raise_on_error=False,
