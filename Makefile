@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox \
-	snowflake-smoke snowflake-emulator clean
+	snowflake-smoke snowflake-emulator clean chromium
 
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
@@ -45,8 +45,13 @@ format: $(STAMP)
 
 # The reliability suite (real Dagster runs killed, raced and scanned; a week of nightly runs)
 # takes as long as everything else together, so it has its own target; CI runs both.
-test: lint
+test: lint chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability
+
+# Debian's chromium for the UI screenshot test (tests/assets/test_ui_screenshot.py). Skipped when
+# /usr/bin/chromium exists; otherwise installed with apt-get (root, as in CI).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 test-reliability: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests/reliability

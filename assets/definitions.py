@@ -7,7 +7,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from assets.checks import ALL_CHECKS
-from assets.ingest import ordway_raw_assets
+from assets.ingest import RAW_ASSETS
 from assets.jobs import ALL_JOBS
 from assets.publish import published_marts
 from assets.resources import dbt_resource
@@ -15,7 +15,7 @@ from assets.schedules import ALL_SCHEDULES, ALL_SENSORS
 from assets.transform import ordway_dbt_assets
 
 defs = Definitions(
-    assets=[ordway_raw_assets, ordway_dbt_assets, published_marts],
+    assets=[*RAW_ASSETS, ordway_dbt_assets, published_marts],
     asset_checks=ALL_CHECKS,
     jobs=ALL_JOBS,
     schedules=ALL_SCHEDULES,

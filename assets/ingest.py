@@ -1,26 +1,39 @@
-"""The dlt assets: one Dagster asset per Ordway collection, key ``["ordway_raw", <collection>]``.
+"""The dlt assets: one Dagster asset per Ordway collection, key ``["ordway_raw", <collection>]``,
+in two multi-assets that both call ``run_extract`` (the CLI's entry point):
 
-The asset graph is built from a *spec* source: the real ``ordway_source`` with placeholder
+- ``ordway_raw_incremental``: the ten incremental collections, monthly partitions
+  (``assets/partitions.py``), single-run backfills;
+- ``ordway_raw_full_refresh``: the four full-refresh collections and the bookkeeping asset
+  ``_ordway_deletions``, unpartitioned (rebuilt whole every run).
+
+A run that selects both (every job) extracts twice, each collection once: the incremental
+collections with the run's mode and window, then the full-refresh ones (always listed completely
+and replaced). The warehouse lock and the ``ordway_warehouse`` pool keep the two apart, and each
+has its own rate limiter only while it runs, so the requests-per-second ceiling holds.
+
+The asset graph is built from *spec* sources: the real ``ordway_source`` with placeholder
 settings and a client whose transport refuses every request, so the definitions load without
-credentials and never touch the network. The asset body does not call
+credentials and never touch the network. The asset bodies do not call
 ``DagsterDltResource.run`` (it would drop dlt's pending packages and skip the warehouse snapshot
-that delete detection needs); it builds real settings from the environment, holds the warehouse
-lock and calls ``run_extract``, the same entry point as the CLI.
+that delete detection needs); they build real settings from the environment, hold the warehouse
+lock and call ``run_extract``.
 
-Which extraction a run performs (``extraction_plan``), from its tags and partitions:
+Which extraction the incremental asset performs (``extraction_plan``), from the run's tags and
+partitions:
 
-| run | mode | window |
-|---|---|---|
-| tag ``ordway/mode`` = ``full`` / ``sweep`` (those jobs) | full / sweep | - |
-| tag ``ordway/mode`` = ``backfill``, or a ``dagster/backfill`` tag, or no ``ordway/mode`` tag
-  and a partition range of more than one day | backfill | [start of first partition, end of
-  last partition) |
-| anything else (nightly, ``make run``) | incremental (cursor - lookback) | - |
+- tag ``ordway/mode`` = ``full`` / ``sweep`` (those jobs): full / sweep;
+- tag ``ordway/mode`` = ``incremental`` and no ``dagster/backfill`` tag (nightly, ``make run``):
+  incremental, since the cursor minus the lookback;
+- a ``dagster/backfill`` tag (any UI backfill), ``ordway/mode=backfill``, or no ``ordway/mode``
+  tag (materialized from the asset graph): backfill of the records updated in [start of the
+  first partition, end of the last partition), cursors untouched.
 
-In ``sweep`` and ``backfill`` modes the selected full-refresh collections (customers, plans,
-revenue_rules, chart_of_accounts) are re-read completely and replaced: they have no
-``updated_date`` window, they are small, and every selected asset then has a real
-materialization.
+The full-refresh asset reads its selected collections completely whatever the mode; with none
+selected (only ``_ordway_deletions``) it extracts nothing and reports the tombstone table.
+
+Progress: both bodies forward the source's log records into the run log
+(``assets/progress.py``) and record pages, records, requests, retries and seconds per
+collection, ending with the run's per-collection table (``extract_summary``).
 """
 
 import tempfile
@@ -38,35 +51,38 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
 )
-from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from assets.locking import warehouse_lock
+from assets.partitions import BACKFILL_POLICY, PARTITIONS_DEF
+from assets.progress import collection_metadata, expect_from_previous_runs, forward_source_logs
 from assets.resources import (
-    BACKFILL_POLICY,
     MODE_TAG,
-    PARTITIONS_DEF,
     RAW_DATASET,
     RAW_GROUP,
     WAREHOUSE_POOL,
     warehouse_kind,
 )
 from pipelines.ordway.client import OrdwayClient, OrdwayError
-from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract, table_row_counts
+from pipelines.ordway.progress import ExtractProgress
 from pipelines.ordway.settings import (
     COLLECTIONS,
     DELETIONS_TABLE,
     FULL_REFRESH_COLLECTIONS,
+    INCREMENTAL_COLLECTIONS,
     PIPELINE_NAME,
     ConfigError,
     Mode,
     OrdwaySettings,
 )
-from pipelines.ordway.source import default_resources, ordway_source
+from pipelines.ordway.source import ordway_source
 
 EXTRACT_MODES = ("incremental", "full", "sweep", "backfill")
+#: Dagster's run tag on every run a backfill launches (the tag name Dagster documents).
+BACKFILL_TAG = "dagster/backfill"
 
 
 def raw_asset_key(table: str) -> AssetKey:
@@ -79,6 +95,7 @@ def raw_asset_key(table: str) -> AssetKey:
 
 
 RAW_COLLECTION_KEYS = {name: raw_asset_key(name) for name in COLLECTIONS}
+INCREMENTAL_KEYS = [RAW_COLLECTION_KEYS[name] for name in INCREMENTAL_COLLECTIONS]
 DELETIONS_KEY = raw_asset_key(DELETIONS_TABLE)
 
 
@@ -99,38 +116,37 @@ class ExtractionPlan:
         return self.mode
 
 
-def extraction_plan(
-    tags: Mapping[str, str],
-    window: tuple[datetime, datetime] | None,
-    partition_count: int,
-) -> ExtractionPlan:
-    """Chooses the extraction mode of a run (table in the module docstring).
-
-    ``window`` is the run's partition time window (start of the first partition, end of the
-    last), ``partition_count`` how many daily partitions it spans.
-    """
+def tagged_mode(tags: Mapping[str, str]) -> str:
+    """The ``ordway/mode`` tag ('' when absent); an unknown value fails the run."""
     tagged = tags.get(MODE_TAG, "").strip().lower()
     if tagged and tagged not in EXTRACT_MODES:
         raise Failure(f"Run tag {MODE_TAG}={tagged!r} is not one of {', '.join(EXTRACT_MODES)}")
+    return tagged
+
+
+def extraction_plan(
+    tags: Mapping[str, str], window: tuple[datetime, datetime] | None
+) -> ExtractionPlan:
+    """Chooses the incremental asset's extraction (table in the module docstring).
+
+    ``window`` is the run's partition time window (start of the first partition, end of the
+    last).
+    """
+    tagged = tagged_mode(tags)
     if tagged in ("full", "sweep"):
         return ExtractionPlan(mode=tagged)  # type: ignore[arg-type]
-    is_backfill = (
-        tagged == "backfill" or BACKFILL_ID_TAG in tags or (not tagged and partition_count > 1)
-    )
-    if is_backfill:
+    if tagged == "backfill" or BACKFILL_TAG in tags or not tagged:
         if window is None:
             raise Failure("A backfill run needs a partition or a partition range (the window)")
         return ExtractionPlan(mode="backfill", start=window[0], end=window[1])
     return ExtractionPlan(mode="incremental")
 
 
-def _run_window(context: AssetExecutionContext) -> tuple[tuple[datetime, datetime] | None, int]:
+def _run_window(context: AssetExecutionContext) -> tuple[datetime, datetime] | None:
     if not context.has_partition_key and not context.has_partition_key_range:
-        return None, 0
+        return None
     time_window = context.partition_time_window
-    key_range = context.partition_key_range
-    count = len(PARTITIONS_DEF.get_partition_keys_in_range(key_range))
-    return (time_window.start, time_window.end), count
+    return time_window.start, time_window.end
 
 
 # ------------------------------------------------------------------------ asset definitions
@@ -171,11 +187,18 @@ def _spec_pipeline() -> dlt.Pipeline:
     )
 
 
-SPEC_SOURCE = ordway_source(
-    _SPEC_SETTINGS,
-    OrdwayClient(_SPEC_SETTINGS, transport=_NoRequestTransport()),
-    mode="incremental",
-)
+def _spec_source(names: tuple[str, ...], with_deletions: bool) -> Any:
+    source = ordway_source(
+        _SPEC_SETTINGS,
+        OrdwayClient(_SPEC_SETTINGS, transport=_NoRequestTransport()),
+        mode="incremental",
+        resources=names,
+    )
+    return source if with_deletions else source.with_resources(*names)
+
+
+INCREMENTAL_SPEC_SOURCE = _spec_source(INCREMENTAL_COLLECTIONS, with_deletions=False)
+FULL_REFRESH_SPEC_SOURCE = _spec_source(FULL_REFRESH_COLLECTIONS, with_deletions=True)
 SPEC_PIPELINE = _spec_pipeline()
 
 
@@ -184,10 +207,14 @@ def _description(name: str) -> str:
         return (
             "Pipeline bookkeeping written by every extract run: `_ordway_deletions` (ids that "
             "vanished upstream, found by the weekly sweep and the full refresh) and dlt's load "
-            "log `_dlt_loads` (the freshness check reads it)."
+            "log `_dlt_loads` (the freshness check reads it). Unpartitioned."
         )
     collection = COLLECTIONS[name]
-    load = "incremental on updated_date, merged on id" if collection.incremental else "replaced"
+    load = (
+        "incremental on updated_date, merged on id; monthly partitions of updated_date"
+        if collection.incremental
+        else "listed completely and replaced every run; unpartitioned"
+    )
     children = sorted({"__".join((name, *path)) for path in collection.tables if path})
     text = f"Ordway `GET /{name}` -> `{RAW_DATASET}.{name}` ({load})."
     if children:
@@ -209,20 +236,6 @@ class OrdwayDltTranslator(DagsterDltTranslator):
             description=_description(name),
             kinds={"dlt", warehouse_kind()},
         )
-
-
-def _table_counts(pipeline: dlt.Pipeline, tables: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    with pipeline.sql_client() as client:
-        for table in tables:
-            qualified = client.make_qualified_table_name(table)
-            try:
-                rows = client.execute_sql(f"SELECT count(*) FROM {qualified}")
-            except Exception:  # the table does not exist yet (nothing ever loaded)
-                counts[table] = 0
-                continue
-            counts[table] = int(rows[0][0]) if rows else 0
-    return counts
 
 
 def _settings_from_env() -> OrdwaySettings:
@@ -263,87 +276,118 @@ def _with_ordway_cause(exc: PipelineStepFailed) -> BaseException:
     return Failure(description=f"Extraction failed at dlt step {exc.step}: {cause}")
 
 
-def collections_to_extract(plan: ExtractionPlan, selected: list[str]) -> list[str]:
-    """The selected collections, in the source's order, whatever the mode (so in sweep and
-    backfill the selected full-refresh collections are re-read and replaced too). With no
-    collection selected (only the bookkeeping asset), the mode's default collections."""
-    chosen = [n for n in COLLECTIONS if n in selected]
-    if chosen:
-        return chosen
-    return list(default_resources(plan.mode))
+def _selected(context: AssetExecutionContext, names: tuple[str, ...]) -> list[str]:
+    chosen = {key.path[-1] for key in context.selected_asset_keys}
+    return [name for name in names if name in chosen]
+
+
+def _extract(
+    context: AssetExecutionContext, plan: ExtractionPlan, names: list[str], window_text: str
+) -> Iterator[MaterializeResult]:
+    """``run_extract`` of ``names`` under the warehouse lock, the source's log in the run log,
+    then one materialization per selected asset."""
+    settings = _settings_from_env()
+    progress = ExtractProgress(settings.progress_seconds)
+    selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
+    expect_from_previous_runs(progress, context.instance, selected, plan.mode, context.run_id)
+    context.log.info(
+        f"Extracting {len(names)} Ordway collections ({', '.join(names) or 'none'}), mode "
+        f"{plan.describe()}, into {settings.warehouse} ({RAW_DATASET}); progress every "
+        f"{settings.progress_seconds:g}s"
+    )
+    load_ids: list[str] = []
+    with warehouse_lock() as lock, forward_source_logs(context.log):
+        context.log.info(f"Holding the warehouse lock {lock}")
+        pipeline = make_pipeline(settings)
+        loaded: dict[str, int] = {}
+        if names:
+            try:
+                info = run_extract(
+                    settings,
+                    mode=plan.mode,
+                    start=plan.start,
+                    end=plan.end,
+                    resources=names,
+                    pipeline=pipeline,
+                    progress=progress,
+                )
+            except PipelineStepFailed as exc:
+                raise _with_ordway_cause(exc) from exc
+            load_ids = list(info.loads_ids)
+            loaded = row_counts(pipeline)
+        totals = table_row_counts(pipeline, [key.path[-1] for key in selected])
+    context.log.info(
+        f"dlt load {', '.join(load_ids) or '(none)'}: {sum(loaded.values())} rows written"
+    )
+    for key in selected:
+        name = key.path[-1]
+        tables = {t: n for t, n in loaded.items() if raw_asset_key(t) == key and t != "_dlt_loads"}
+        context.log.info(f"{name}: {sum(tables.values())} rows loaded, {totals.get(name, 0)} now")
+        metadata: dict[str, Any] = {
+            "mode": plan.mode,
+            "window": window_text,
+            "rows_loaded": MetadataValue.json(dict(sorted(tables.items()))),
+            "rows_loaded_total": sum(tables.values()),
+            "dlt_load_ids": ", ".join(load_ids) or "(none)",
+            "dagster/row_count": MetadataValue.int(totals.get(name, 0)),
+            "table": f"{RAW_DATASET}.{name}",
+        }
+        if names:
+            metadata.update(collection_metadata(progress, name, loaded))
+        yield MaterializeResult(asset_key=key, metadata=metadata)
 
 
 @dlt_assets(
-    dlt_source=SPEC_SOURCE,
+    dlt_source=INCREMENTAL_SPEC_SOURCE,
     dlt_pipeline=SPEC_PIPELINE,
-    name="ordway_raw_assets",
+    name="ordway_raw_incremental",
     dagster_dlt_translator=OrdwayDltTranslator(),
     partitions_def=PARTITIONS_DEF,
     backfill_policy=BACKFILL_POLICY,
     pool=WAREHOUSE_POOL,
 )
-def ordway_raw_assets(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """Extracts the selected Ordway collections with ``run_extract`` under the warehouse lock."""
-    window, partition_count = _run_window(context)
-    plan = extraction_plan(context.run.tags, window, partition_count)
-    selected = [key.path[-1] for key in context.selected_asset_keys if key.path[-1] in COLLECTIONS]
-    names = collections_to_extract(plan, selected)
-    settings = _settings_from_env()
-    context.log.info(
-        f"Extracting {len(names)} Ordway collections, mode {plan.describe()}, into "
-        f"{settings.warehouse} ({RAW_DATASET})"
-    )
-    with warehouse_lock() as lock:
-        context.log.info(f"Holding the warehouse lock {lock}")
-        pipeline = make_pipeline(settings)
-        try:
-            info = run_extract(
-                settings,
-                mode=plan.mode,
-                start=plan.start,
-                end=plan.end,
-                resources=names,
-                pipeline=pipeline,
-            )
-        except PipelineStepFailed as exc:
-            raise _with_ordway_cause(exc) from exc
-        loaded = row_counts(pipeline)
-        roots = [*names, DELETIONS_TABLE]
-        totals = _table_counts(pipeline, roots)
-    load_ids = list(info.loads_ids)
-    context.log.info(
-        f"dlt load {', '.join(load_ids) or '(none)'}: {sum(loaded.values())} rows written"
-    )
-    window_text = (
-        f"[{plan.start.isoformat()}, {plan.end.isoformat()})"
-        if plan.start and plan.end
-        else (f"partition window {window[0].date()}..{window[1].date()}" if window else "none")
-    )
-    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
-        name = key.path[-1]
-        tables = {t: n for t, n in loaded.items() if raw_asset_key(t) == key and t != "_dlt_loads"}
-        context.log.info(f"{name}: {sum(tables.values())} rows loaded, {totals.get(name, 0)} now")
-        yield MaterializeResult(
-            asset_key=key,
-            metadata={
-                "mode": plan.mode,
-                "window": window_text,
-                "rows_loaded": MetadataValue.json(dict(sorted(tables.items()))),
-                "rows_loaded_total": sum(tables.values()),
-                "dlt_load_ids": ", ".join(load_ids) or "(none)",
-                "dagster/row_count": totals.get(name, 0),
-                "table": f"{RAW_DATASET}.{name}",
-            },
-        )
+def ordway_raw_incremental(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """Extracts the selected incremental collections (nightly, full, sweep or backfill)."""
+    window = _run_window(context)
+    plan = extraction_plan(context.run.tags, window)
+    names = _selected(context, INCREMENTAL_COLLECTIONS)
+    if plan.start and plan.end:
+        window_text = f"[{plan.start.isoformat()}, {plan.end.isoformat()})"
+    elif plan.mode == "incremental":
+        window_text = "since the cursor minus the lookback"
+    else:
+        window_text = "every record"
+    yield from _extract(context, plan, names, window_text)
 
+
+@dlt_assets(
+    dlt_source=FULL_REFRESH_SPEC_SOURCE,
+    dlt_pipeline=SPEC_PIPELINE,
+    name="ordway_raw_full_refresh",
+    dagster_dlt_translator=OrdwayDltTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def ordway_raw_full_refresh(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
+    """Re-reads and replaces the selected full-refresh collections, whatever the run's mode."""
+    tagged = tagged_mode(context.run.tags)
+    plan = ExtractionPlan(mode="full" if tagged in ("full", "sweep") else "incremental")
+    names = _selected(context, FULL_REFRESH_COLLECTIONS)
+    yield from _extract(context, plan, names, "every record")
+
+
+RAW_ASSETS = [ordway_raw_incremental, ordway_raw_full_refresh]
 
 __all__ = [
+    "BACKFILL_TAG",
     "DELETIONS_KEY",
     "EXTRACT_MODES",
     "FULL_REFRESH_COLLECTIONS",
+    "INCREMENTAL_KEYS",
+    "RAW_ASSETS",
     "RAW_COLLECTION_KEYS",
     "ExtractionPlan",
     "extraction_plan",
-    "ordway_raw_assets",
+    "ordway_raw_full_refresh",
+    "ordway_raw_incremental",
     "raw_asset_key",
 ]

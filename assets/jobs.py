@@ -1,13 +1,17 @@
 """The three jobs. Each selects every asset (raw collections, dbt models) and their checks; the
 ``ordway/mode`` tag tells the dlt asset how to extract (see ``assets/ingest.py``), the dbt asset
 always runs ``dbt build``. ``ordway/warehouse`` is the tag ``dagster_home/dagster.yaml`` limits to
-one run at a time."""
+one run at a time. The jobs carry the monthly partitions of the incremental raw collections
+(``assets/partitions.py``); every other asset in them is unpartitioned. A backfill launched from
+a job's page (its *Partitions* tab, or *Materialize* there) is a job backfill: its run carries
+these tags."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from assets.resources import MODE_TAG, PARTITIONS_DEF, WAREHOUSE_TAG
+from assets.partitions import PARTITIONS_DEF
+from assets.resources import MODE_TAG, WAREHOUSE_TAG
 
 NIGHTLY_JOB_NAME = "ordway_nightly"
 FULL_REFRESH_JOB_NAME = "ordway_full_refresh"

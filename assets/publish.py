@@ -25,8 +25,6 @@ from dagster import (
 
 from assets.locking import warehouse_lock
 from assets.resources import (
-    BACKFILL_POLICY,
-    PARTITIONS_DEF,
     WAREHOUSE_POOL,
     dbt_vars,
     duckdb_path,
@@ -75,8 +73,6 @@ def as_of_date(run_started_at: float | None) -> str:
     deps=MART_KEYS,
     group_name=PUBLISHED_GROUP,
     kinds={warehouse_kind()},
-    partitions_def=PARTITIONS_DEF,
-    backfill_policy=BACKFILL_POLICY,
     pool=WAREHOUSE_POOL,
     description=(
         "The marts BI reads, replaced all together and atomically once dbt build (every "

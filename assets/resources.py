@@ -1,6 +1,6 @@
-"""Shared configuration of the code location: environment settings, the daily partitions, the dbt
-project (and its manifest preparer), the dbt CLI resource, and the one small helper every check
-and sensor uses to read the warehouse.
+"""Shared configuration of the code location: environment settings, the dbt project (and its
+manifest preparer), the dbt CLI resource, and the one small helper every check and sensor uses
+to read the warehouse.
 
 Nothing here needs Ordway credentials: definitions load with no ``ORDWAY_*`` variable set. The
 asset bodies read the credentials at run time (``OrdwaySettings.from_env()``).
@@ -18,9 +18,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dagster import BackfillPolicy, DailyPartitionsDefinition
-from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import DbtCliResource, DbtProject
+from filelock import FileLock
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -68,16 +67,6 @@ def env_date(name: str, default: str) -> date:
         raise SettingError(f"{name}={raw!r} is not a date YYYY-MM-DD") from None
 
 
-# ------------------------------------------------------------------------------- partitions
-
-#: One partition per UTC day since ORDWAY_BACKFILL_START; the last one is yesterday.
-PARTITIONS_DEF = DailyPartitionsDefinition(
-    start_date=env_date("ORDWAY_BACKFILL_START", "2020-01-01").isoformat(), timezone="UTC"
-)
-#: A backfill of any range is one run (one extraction window, one dbt build).
-BACKFILL_POLICY = BackfillPolicy.single_run()
-
-
 # ------------------------------------------------------------------------------------ dbt
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -107,20 +96,18 @@ def prepare_dbt_manifest(*, force: bool = False, project: DbtProject = DBT_PROJE
 
     The manifest is a build artifact, never committed. Called when the definitions load and by
     ``python -m scripts.dbt_prepare``; concurrent callers (pytest workers, dagster processes) are
-    serialised by Dagster's concurrent-update file lock, and a caller that waited skips the parse
+    serialised by a file lock next to the manifest, and a caller that waited skips the parse
     another one just did. Returns whether this call parsed.
     """
     if not force and not manifest_is_stale(project):
         return False
-    parsed: list[bool] = []
-
-    def parse() -> None:
-        dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
-        parsed.append(True)
-
-    with absolute_duckdb_path():
-        run_with_concurrent_update_guard(project.manifest_path, parse, guard_timeout_seconds=300)
-    return bool(parsed)
+    project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(project.manifest_path.parent / "manifest.lock"), timeout=300):
+        if not force and not manifest_is_stale(project):
+            return False  # another process parsed while this one waited
+        with absolute_duckdb_path():
+            dbt_resource().cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return True
 
 
 #: dagster-dbt gives every `dbt` invocation its own directory under the target path

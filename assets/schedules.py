@@ -1,12 +1,13 @@
 """Schedules and sensors.
 
 - ``ordway_nightly_schedule``: ``ordway_nightly`` at ``NIGHTLY_CRON`` (default ``0 2 * * *``) in
-  ``NIGHTLY_TIMEZONE`` (default ``UTC``), for the previous day's partition: the UTC day before
-  the tick's UTC date, i.e. the newest complete daily partition.
+  ``NIGHTLY_TIMEZONE`` (default ``UTC``), for the monthly partitions from the month after the
+  newest one materialized through the current month (``assets/partitions.nightly_range``).
 - ``ordway_delete_sweep_schedule``: ``ordway_delete_sweep`` at ``SWEEP_CRON`` (default
-  ``0 4 * * 0``, Sundays), same timezone and partition rule.
-- Both skip a tick, naming the run, while any run of the three warehouse jobs is queued or in
-  progress.
+  ``0 4 * * 0``, Sundays), same timezone, every partition (a sweep lists every record).
+- Both skip a tick, naming the run, while a run that touches the warehouse is queued or in
+  progress: a run of the three jobs, a run tagged ``ordway/warehouse``, or a run of Dagster's
+  implicit asset job (UI materializations and backfills from the asset graph).
 - ``ordway_run_failure_alert``: each failed run launched in Dagster (schedule, UI, backfill) ->
   ``post_alert``: a recognisable name (job, or the selected assets / backfill / partitions of an
   ``__ASSET_JOB`` run), the failed blocking checks with asset and explanation, the failed steps
@@ -30,7 +31,7 @@ location origin, so Dagster's run-status sensors do not see them; that script po
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +56,6 @@ from dagster import (
     schedule,
     sensor,
 )
-from dagster._core.definitions.partitions.definition import TimeWindowPartitionsDefinition
 
 from assets.alerts import Alert, asset_url, post_alert, run_alert
 from assets.checks import (
@@ -66,11 +66,12 @@ from assets.checks import (
     freshness_verdict,
     last_successful_load,
 )
-from assets.ingest import DELETIONS_KEY
+from assets.ingest import DELETIONS_KEY, INCREMENTAL_KEYS
 from assets.jobs import WAREHOUSE_JOB_NAMES, ordway_delete_sweep, ordway_nightly
 from assets.locking import WarehouseBusyError, warehouse_lock
+from assets.partitions import full_range, nightly_range, range_tags
 from assets.publish import PUBLISHED_MARTS_KEY
-from assets.resources import PARTITIONS_DEF, env_float, env_str, now_utc, query
+from assets.resources import WAREHOUSE_TAG, env_float, env_str, now_utc, query
 from assets.transform import AR_AGING_KEY
 
 NIGHTLY_CRON = env_str("NIGHTLY_CRON", "0 2 * * *")
@@ -84,6 +85,9 @@ ACTIVE_STATUSES = [
     DagsterRunStatus.STARTED,
     DagsterRunStatus.CANCELING,
 ]
+#: Dagster's hidden job for runs launched from the asset graph (every asset here writes the
+#: warehouse).
+IMPLICIT_ASSET_JOB_PREFIX = "__ASSET_JOB"
 TOP_OVERDUE = 10
 STALE_CHECK_INTERVAL_SECONDS = 600
 REPORTED_EVENT_TYPES = (DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION)
@@ -95,7 +99,11 @@ def active_warehouse_run(instance: DagsterInstance) -> str | None:
         RunsFilter(job_name=None, statuses=ACTIVE_STATUSES), limit=50, ascending=True
     )
     for run in runs:
-        if run.job_name in WAREHOUSE_JOB_NAMES:
+        if (
+            run.job_name in WAREHOUSE_JOB_NAMES
+            or run.job_name.startswith(IMPLICIT_ASSET_JOB_PREFIX)
+            or WAREHOUSE_TAG in run.tags
+        ):
             return (
                 f"Run {run.run_id} of {run.job_name} is {run.status.value.lower()}; "
                 "skipping this tick so two runs never write the warehouse at once."
@@ -103,28 +111,16 @@ def active_warehouse_run(instance: DagsterInstance) -> str | None:
     return None
 
 
-def partition_for_tick(
-    tick: datetime | None, partitions_def: TimeWindowPartitionsDefinition = PARTITIONS_DEF
-) -> str | None:
-    """The previous UTC day of the tick as a partition key; None before the first partition."""
-    moment = (tick or datetime.now(UTC)).astimezone(UTC)
-    key = (moment.date() - timedelta(days=1)).isoformat()
-    first = partitions_def.get_first_partition_key()
-    if first is None or key < first:
-        return None
-    return key
-
-
 def _request(context: ScheduleEvaluationContext, job_name: str) -> RunRequest | SkipReason:
     busy = active_warehouse_run(context.instance)
     if busy:
         return SkipReason(busy)
-    tick = context.scheduled_execution_time
-    partition = partition_for_tick(tick)
-    if partition is None:
-        return SkipReason("The previous day is before ORDWAY_BACKFILL_START; nothing to run.")
-    stamp = (tick or datetime.now(UTC)).astimezone(UTC).isoformat()
-    return RunRequest(run_key=f"{job_name}:{stamp}", partition_key=partition)
+    tick = (context.scheduled_execution_time or datetime.now(UTC)).astimezone(UTC)
+    if job_name == ordway_nightly.name:
+        keys = nightly_range(context.instance, INCREMENTAL_KEYS, now=tick)
+    else:
+        keys = full_range(tick)
+    return RunRequest(run_key=f"{job_name}:{tick.isoformat()}", tags=range_tags(keys))
 
 
 @schedule(
@@ -132,7 +128,10 @@ def _request(context: ScheduleEvaluationContext, job_name: str) -> RunRequest | 
     job=ordway_nightly,
     cron_schedule=NIGHTLY_CRON,
     execution_timezone=NIGHTLY_TIMEZONE,
-    description="Nightly incremental load and dbt build for the previous day's partition.",
+    description=(
+        "Nightly incremental load and dbt build; materializes the months from the last one "
+        "materialized through the current month."
+    ),
 )
 def ordway_nightly_schedule(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
     return _request(context, ordway_nightly.name)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output
+from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -26,10 +26,9 @@ from dagster_dbt import (
 
 from assets.ingest import raw_asset_key
 from assets.locking import warehouse_lock
+from assets.metadata import dbt_asset_metadata
 from assets.resources import (
-    BACKFILL_POLICY,
     DBT_PROJECT,
-    PARTITIONS_DEF,
     RAW_GROUP,
     WAREHOUSE_POOL,
     absolute_duckdb_path,
@@ -193,9 +192,14 @@ def _event_key(context: AssetExecutionContext, event: Any) -> AssetKey | None:
     return getattr(event, "asset_key", None)
 
 
-def _with_arr_table(event: Any, table: str) -> Any:
-    metadata = {**(event.metadata or {}), "arr_movements_last_months": MetadataValue.md(table)}
-    return event.with_metadata(metadata)
+def _is_materialization(event: Any) -> bool:
+    return isinstance(event, Output | AssetMaterialization)
+
+
+def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
+    if not extra or not _is_materialization(event):
+        return event
+    return event.with_metadata({**(event.metadata or {}), **extra})
 
 
 @dbt_assets(
@@ -203,48 +207,46 @@ def _with_arr_table(event: Any, table: str) -> Any:
     project=DBT_PROJECT,
     name="ordway_dbt_assets",
     dagster_dbt_translator=DBT_TRANSLATOR,
-    partitions_def=PARTITIONS_DEF,
-    backfill_policy=BACKFILL_POLICY,
     pool=WAREHOUSE_POOL,
 )
 def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build`` of the selected models and their tests, whatever the partition range (the
-    marts are always rebuilt from the whole warehouse), under the warehouse lock.
+    """``dbt build`` of the selected models and their tests (unpartitioned: the marts are always
+    rebuilt from the whole warehouse), under the warehouse lock.
 
-    The ``fct_arr_movements`` materialization carries ``arr_movements_last_months``, the ARR
-    bridge of the last six months read once dbt has finished.
+    Once dbt has finished, every materialization gets its column types and row count, the four
+    headline marts their figures (``assets/metadata.py``), and ``fct_arr_movements``
+    ``arr_movements_last_months``, the ARR bridge of the last six months.
     """
     args = ["build"]
     variables = dbt_vars()
     if variables:
         args += ["--vars", json.dumps(variables)]
-    # From the fct_arr_movements materialization on, events are held (in order) until dbt has
-    # finished: DuckDB cannot be read while dbt writes it, and Dagster wants a multi-asset's
-    # outputs in topological order, so later events cannot overtake the held one.
+    # Events are held (in order) until dbt has finished: DuckDB cannot be read while dbt writes
+    # it, and the metadata below reads every built model.
     held: list[Any] = []
     failure: BaseException | None = None
+    extra: dict[AssetKey, dict[str, Any]] = {}
     with absolute_duckdb_path(), warehouse_lock():
         context.log.info(f"dbt {' '.join(args)}")
         invocation = dbt.cli(args, context=context)
         try:
             for event in invocation.stream():
-                if held or _event_key(context, event) == ARR_MOVEMENTS_KEY:
-                    held.append(event)
-                    continue
-                yield event
+                held.append(event)
         except Exception as exc:  # dbt failed: still record what it built, then re-raise
             failure = exc
         if failure is not None:
             message = dbt_failure_message(_run_results(invocation), str(failure), query)
         prune_dbt_run_targets()  # keep dbt_project/target/ bounded (about 9 MB a run)
-        table = None
-        if held:
-            try:
-                table = arr_movements_markdown()
-            except Exception as exc:
-                context.log.warning(f"Could not read marts.fct_arr_movements for metadata: {exc}")
+        built = {_event_key(context, e) for e in held if _is_materialization(e)}
+        try:
+            extra = dict(dbt_asset_metadata(k for k in built if k is not None))
+            if ARR_MOVEMENTS_KEY in built:
+                extra.setdefault(ARR_MOVEMENTS_KEY, {})["arr_movements_last_months"] = (
+                    MetadataValue.md(arr_movements_markdown())
+                )
+        except Exception as exc:
+            context.log.warning(f"Could not read the built models for metadata: {exc}")
     for event in held:
-        is_arr = _event_key(context, event) == ARR_MOVEMENTS_KEY and hasattr(event, "with_metadata")
-        yield _with_arr_table(event, table) if (is_arr and table) else event
+        yield _with_metadata(event, extra.get(_event_key(context, event)) or {})
     if failure is not None:
         raise DbtBuildFailed(message) from failure

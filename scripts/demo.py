@@ -240,7 +240,7 @@ def _is_first_run(duckdb_file: Path) -> bool:
 
 def main() -> int:
     os.chdir(REPO_ROOT)
-    from scripts.run_nightly import ensure_dagster_home, failure_summary, yesterday_partition
+    from scripts.run_nightly import ensure_dagster_home, failure_summary
 
     home = ensure_dagster_home()
     os.environ.setdefault("DUCKDB_PATH", str(DATA_DIR / "ordway.duckdb"))
@@ -256,7 +256,6 @@ def main() -> int:
 
     tenant = demo_tenant(today)
     first = _is_first_run(duckdb_file)
-    partition = yesterday_partition()
     say("Starting the Ordway sandbox...")
     with SandboxProcess(tenant=tenant) as sandbox:
         os.environ.update(sandbox.env)
@@ -268,10 +267,14 @@ def main() -> int:
             if first
             else "Warehouse already loaded: this run is incremental (changes since the last load)."
         )
-        say(f"Running ordway_nightly for partition {partition} into {duckdb_file}")
-        from scripts.run_nightly import run_nightly
+        from scripts.run_nightly import nightly_partitions, run_nightly
 
         instance = DagsterInstance.get()
+        partitions = nightly_partitions(instance)
+        say(
+            f"Running ordway_nightly for partitions {partitions.start}..{partitions.end} "
+            f"into {duckdb_file}"
+        )
         run_id = str(uuid.uuid4())
         DBT_LOG.parent.mkdir(parents=True, exist_ok=True)
         with (
@@ -279,7 +282,7 @@ def main() -> int:
             DBT_LOG.open("w", encoding="utf-8") as dbt_log,
             contextlib.redirect_stdout(dbt_log),
         ):
-            result = run_nightly(instance, partition, run_id=run_id, run_config=QUIET_LOGGERS)
+            result = run_nightly(instance, partitions, run_id=run_id, run_config=QUIET_LOGGERS)
         requests = sum(sandbox.stats().get("requests", {}).values())
     say("Sandbox stopped.")
     if not result.success:

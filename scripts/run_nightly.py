@@ -1,4 +1,4 @@
-"""`make run`: execute the `ordway_nightly` job once, now, for yesterday's partition.
+"""`make run`: execute the `ordway_nightly` job once, now, for the partitions the schedule would.
 
 It runs the same job definition the nightly schedule launches (incremental extract, dbt build,
 checks), in this process, against whatever `ORDWAY_*` / `WAREHOUSE` / `DUCKDB_PATH` variables
@@ -6,6 +6,10 @@ are set, and records the run in the Dagster instance of `DAGSTER_HOME` (default
 `<repo>/dagster_home`) so it shows in `make ui`.
 
     python -m scripts.run_nightly [--partition YYYY-MM-DD] [--env-file .env]
+
+Without `--partition` the run covers the monthly partitions the nightly schedule would request
+(from the month after the newest one materialized through the current month); with it, only
+the month containing that date.
 
 `--env-file` (the Makefile passes `.env`) loads that file with python-dotenv, the loader
 `dagster dev` uses for `.env`, and with the same precedence: a variable in the file wins over
@@ -28,7 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, ExecuteInProcessResult, PartitionKeyRange
 
 from assets.resources import REPO_ROOT
 
@@ -56,31 +60,43 @@ def ensure_dagster_home() -> str:
     return home
 
 
-def yesterday_partition() -> str:
-    """The partition the schedule would request now (the previous UTC day)."""
-    from assets.schedules import partition_for_tick
+def nightly_partitions(instance: DagsterInstance, day: str | None = None) -> PartitionKeyRange:
+    """The month containing ``day`` (YYYY-MM-DD), else the range the schedule would request."""
+    from datetime import date
 
-    key = partition_for_tick(None)
-    if key is None:
-        raise SystemExit("error: yesterday is before ORDWAY_BACKFILL_START; nothing to run")
-    return key
+    from assets.ingest import INCREMENTAL_KEYS
+    from assets.partitions import month_key, nightly_range
+
+    if day:
+        try:
+            key = month_key(date.fromisoformat(day))
+        except ValueError:
+            raise SystemExit(f"error: --partition {day!r} is not a date YYYY-MM-DD") from None
+        return PartitionKeyRange(key, key)
+    return nightly_range(instance, INCREMENTAL_KEYS)
 
 
 def run_nightly(
     instance: DagsterInstance,
-    partition_key: str,
+    partitions: PartitionKeyRange | str | None = None,
     *,
     run_id: str | None = None,
     run_config: Mapping[str, Any] | None = None,
 ) -> ExecuteInProcessResult:
-    """Executes the `ordway_nightly` job definition in process (never raises on job failure)."""
+    """Executes the `ordway_nightly` job definition in process (never raises on job failure),
+    for `partitions`: a range of months, a day (its month), or None (the schedule's range)."""
     from assets.definitions import defs
     from assets.jobs import NIGHTLY_JOB_NAME
+    from assets.partitions import range_tags
 
     job = defs.resolve_job_def(NIGHTLY_JOB_NAME)
     return job.execute_in_process(
         instance=instance,
-        partition_key=partition_key,
+        tags=range_tags(
+            partitions
+            if isinstance(partitions, PartitionKeyRange)
+            else nightly_partitions(instance, partitions)
+        ),
         run_id=run_id,
         run_config=dict(run_config or {}),
         raise_on_error=False,
@@ -165,7 +181,10 @@ def alert_settings_problem() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the ordway_nightly job once, now.")
-    parser.add_argument("--partition", help="partition key YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument(
+        "--partition",
+        help="a day YYYY-MM-DD: run for its month only (default: the schedule's months)",
+    )
     parser.add_argument(
         "--env-file",
         help="dotenv file to load first; its values win over the environment (make run: .env)",
@@ -180,10 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 1
     home = ensure_dagster_home()
-    partition = args.partition or yesterday_partition()
     instance = DagsterInstance.get()
-    print(f"Running ordway_nightly for partition {partition} (DAGSTER_HOME={home})", flush=True)
-    result = run_nightly(instance, partition)
+    keys = nightly_partitions(instance, args.partition)
+    print(
+        f"Running ordway_nightly for partitions {keys.start}..{keys.end} (DAGSTER_HOME={home})",
+        flush=True,
+    )
+    result = run_nightly(instance, keys)
     code = report(result)
     send_alert(result, failed=code != 0)
     return code

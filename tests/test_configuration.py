@@ -24,6 +24,7 @@ NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
 READERS = {"get", "getenv", "env_str", "env_float", "env_date", "required", "number"}
 PYTHON_ROOTS = ("pipelines", "assets", "scripts", "ordway_sandbox")
 DBT_GLOBS = ("models/**/*.yml", "models/**/*.sql", "macros/**/*.sql", "*.yml")
+INSTANCE_ENV = re.compile(r"\benv:\s*([A-Z][A-Z0-9_]*)")
 ENV_VAR = re.compile(r"env_var\(\s*['\"]([A-Z][A-Z0-9_]*)['\"]")
 #: Read only by the benchmark (`make bench`), documented in benchmarks/README.md.
 BENCHMARK_PREFIX = "BENCH_"
@@ -122,6 +123,8 @@ def variables_read_by_the_code() -> set[str]:
     for pattern in DBT_GLOBS:
         for path in dbt.glob(pattern):
             names |= set(ENV_VAR.findall(path.read_text(encoding="utf-8")))
+    # the deployed Dagster instance reads its PostgreSQL settings with `env: NAME`
+    names |= set(INSTANCE_ENV.findall((REPO_ROOT / "deploy/dagster.yaml").read_text("utf-8")))
     return names - INTERPRETER
 
 

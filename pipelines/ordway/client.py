@@ -28,6 +28,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from pipelines.ordway.progress import ProgressObserver
 from pipelines.ordway.settings import OrdwaySettings
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ class OrdwayClient:
     """Synchronous client owning one `httpx.Client` with the four Ordway auth headers.
 
     `fetch_page` GETs one page with retries; `iter_pages` pages until an empty page.
+    `progress` is told of every request, retry, page and finished listing.
     """
 
     def __init__(
@@ -174,8 +176,10 @@ class OrdwayClient:
         sleep: Callable[[float], None] = time.sleep,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        progress: ProgressObserver | None = None,
     ) -> None:
         self.settings = settings
+        self.progress = progress or ProgressObserver()
         self.limiter = limiter or RateLimiter(settings.max_rps)
         self._sleep = sleep
         self._backoff_base = backoff_base
@@ -234,11 +238,14 @@ class OrdwayClient:
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
         logger.warning("retrying after attempt %d (%.2fs): %s", state.attempt_number, wait, exc)
+        if isinstance(exc, OrdwayAPIError):
+            self.progress.on_retry(exc.resource)
 
     # ---- requests ----
     def _get_once(self, where: _Where, params: Mapping[str, Any]) -> tuple[Any, bytes]:
         """One GET: the decoded JSON body and the raw bytes it was decoded from."""
         self.limiter.acquire()
+        self.progress.on_request(where.resource)
         path = where.path.lstrip("/")
         full_path = f"{self._base_path}/{path}"
         try:
@@ -402,7 +409,8 @@ class OrdwayClient:
                 )
             records, content = self._fetch_page(resource, path, params, page, size, wrapper_key)
             if not records:
-                logger.info("%s: done, %d pages, %d rows", resource, page - 1, rows)
+                logger.debug("%s: done, %d pages, %d rows", resource, page - 1, rows)
+                self.progress.on_listing_done(resource)
                 return
             # A digest of the raw body: independent of what the consumer does to the records,
             # and some 30 times cheaper than re-serialising the page.
@@ -416,6 +424,7 @@ class OrdwayClient:
                     page=page,
                 )
             rows += len(records)
+            self.progress.on_page(resource, len(records))
             logger.debug("%s: page %d, %d rows (total %d)", resource, page, len(records), rows)
             yield records
             previous = fingerprint

@@ -36,6 +36,7 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from pipelines.ordway.client import OrdwayClient, OrdwayError
+from pipelines.ordway.progress import ExtractProgress, expectations, lists_completely
 from pipelines.ordway.recovery import discard_rows_of_interrupted_jobs
 from pipelines.ordway.settings import (
     COLLECTIONS,
@@ -292,6 +293,7 @@ def run_extract(
     *,
     pipeline: dlt.Pipeline | None = None,
     transport: httpx.BaseTransport | None = None,
+    progress: ExtractProgress | None = None,
 ) -> LoadInfo:
     """Extracts Ordway into the warehouse and returns dlt's LoadInfo.
 
@@ -308,6 +310,10 @@ def run_extract(
     Raises OrdwayError / dlt's PipelineStepFailed on failure; the warehouse and the cursors are
     then unchanged. Raises WarehouseCompanyError, before any request, when the warehouse holds
     another Ordway company.
+
+    `progress` (default: a new `ExtractProgress` every `settings.progress_seconds`) counts pages,
+    records, requests and retries per collection and logs them while the run lasts; collections
+    it has no expectation for get one from the warehouse (`progress.expectations`).
     """
     requested = tuple(resources) if resources else default_resources(mode)
     unknown = [n for n in requested if n not in COLLECTIONS]
@@ -348,7 +354,13 @@ def run_extract(
     snapshot = read_warehouse_snapshot(
         pipeline, names, settings.lookback_seconds, with_ids=mode in ("full", "sweep")
     )
-    client = OrdwayClient(settings, transport=transport)
+    progress = progress or ExtractProgress(settings.progress_seconds)
+    unknown_size = [n for n in names if progress.expected(n) is None]
+    counts = table_row_counts(pipeline, [n for n in unknown_size if lists_completely(mode, n)])
+    for name, (expected, basis) in expectations(mode, unknown_size, counts).items():
+        if expected is not None or not progress.has_expectation(name):
+            progress.expect(name, expected, basis)
+    client = OrdwayClient(settings, transport=transport, progress=progress)
     try:
         source = ordway_source(
             settings,
@@ -360,12 +372,33 @@ def run_extract(
             snapshot=snapshot,
             record_company=first_load,
         )
-        info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMATS.get(settings.warehouse))
+        with progress.running():
+            info = pipeline.run(
+                source, loader_file_format=LOADER_FILE_FORMATS.get(settings.warehouse)
+            )
     finally:
         client.close()
     unavailable = unavailable_collections(pipeline)
     create_declared_tables(pipeline, [n for n in names if n not in unavailable])
+    progress.log_summary(row_counts(pipeline))
     return info
+
+
+def table_row_counts(pipeline: dlt.Pipeline, tables: Sequence[str]) -> dict[str, int]:
+    """Rows each table of the dataset holds now (0 for a table that does not exist yet)."""
+    counts = dict.fromkeys(tables, 0)
+    if not tables:
+        return counts
+    try:
+        with pipeline.sql_client() as client:
+            for table in tables:
+                rows = _query(
+                    client, f"SELECT count(*) FROM {client.make_qualified_table_name(table)}"
+                )
+                counts[table] = int(rows[0][0]) if rows else 0
+    except DatabaseUndefinedRelation:
+        pass  # the dataset does not exist yet: first run
+    return counts
 
 
 def row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
@@ -388,5 +421,6 @@ __all__ = [
     "recorded_companies",
     "row_counts",
     "run_extract",
+    "table_row_counts",
     "unavailable_collections",
 ]

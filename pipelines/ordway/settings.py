@@ -33,6 +33,8 @@ ENVIRONMENT_URLS = {
     "staging": "https://staging.ordwaylabs.com/api/v1",
 }
 DEFAULT_PAGE_SIZE = 50
+#: How often (seconds) the extraction logs its progress (ORDWAY_PROGRESS_SECONDS).
+DEFAULT_PROGRESS_SECONDS = 10.0
 REVENUE_SCHEDULES_PAGE_SIZE = 500
 #: Filter timestamp format, as the Singer tap sends it (`ordway-api.md` §5.2).
 FILTER_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -485,6 +487,9 @@ class OrdwaySettings:
         company = " ".join(self.company.split()).casefold()
         return hashlib.sha256(f"{company}\n{self.api_host}".encode()).hexdigest()
 
+    #: Seconds between two progress reports while extracting (pipelines/ordway/progress.py).
+    progress_seconds: float = DEFAULT_PROGRESS_SECONDS
+
     @property
     def lookback_seconds(self) -> float:
         return self.lookback_hours * 3600.0
@@ -598,4 +603,7 @@ class OrdwaySettings:
             duckdb_path=Path(get("DUCKDB_PATH") or "data/ordway.duckdb"),
             pipelines_dir=Path(get("DLT_PIPELINES_DIR") or "data/dlt"),
             collections=collections,
+            progress_seconds=number(
+                "ORDWAY_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS, minimum=0.1
+            ),
         )

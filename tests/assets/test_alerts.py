@@ -40,7 +40,7 @@ from assets.checks import (
     tieout_result,
 )
 from assets.definitions import defs
-from assets.ingest import DELETIONS_KEY, ordway_raw_assets
+from assets.ingest import DELETIONS_KEY, RAW_ASSETS
 from assets.resources import dbt_resource
 from assets.schedules import (
     ordway_check_warning_alert,
@@ -90,7 +90,7 @@ def run_checks(instance, *check_keys: AssetCheckKey, tags=None):
     selects the checks and no asset)."""
     job = define_asset_job("checks_under_test", selection=AssetSelection.checks(*check_keys))
     location = Definitions(
-        assets=[ordway_raw_assets, ordway_dbt_assets],
+        assets=[*RAW_ASSETS, ordway_dbt_assets],
         asset_checks=ALL_CHECKS,
         jobs=[job],
         resources={"dbt": dbt_resource()},
@@ -174,7 +174,7 @@ def test_a_run_launched_from_the_asset_graph_is_named_by_assets_backfill_and_par
         "partitions 2026-03-01..2026-03-03"
     )
     assert "__ASSET_JOB" not in text
-    assert "step ordway_raw_assets failed" in text and "ORDWAY_API_KEY is not set" in text
+    assert "step ordway_raw_full_refresh failed" in text and "ORDWAY_API_KEY is not set" in text
     assert f"{WEB}/runs/{result.run_id}" in text
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import AssetKey
-from dagster._core.definitions.backfill_policy import BackfillPolicyType
+from dagster import AssetKey, BackfillPolicy, MonthlyPartitionsDefinition
 
 from assets.definitions import defs
 from assets.jobs import ALL_JOBS
 from assets.resources import REPO_ROOT
+from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
 from tests.assets.conftest import run_python
 
 RAW_COLLECTIONS = {
@@ -107,12 +108,41 @@ def test_dbt_tests_and_custom_checks_are_asset_checks():
     ) in checks
 
 
-def test_dlt_and_dbt_assets_share_daily_partitions_with_single_run_backfills():
+def test_only_the_incremental_raw_collections_carry_monthly_partitions():
+    partitioned = {
+        key for key in graph().get_all_asset_keys() if graph().get(key).partitions_def is not None
+    }
+    assert partitioned == {AssetKey(["ordway_raw", c]) for c in INCREMENTAL_COLLECTIONS}
+    months = graph().get(AssetKey(["ordway_raw", "invoices"])).partitions_def
+    assert isinstance(months, MonthlyPartitionsDefinition)
+    assert months.get_first_partition_key() == "2020-01-01"
+    assert (months.timezone, months.end_offset) == ("UTC", 1)
+    # the current month is a partition (re-marked every night until it ends)
+    keys = months.get_partition_keys(current_time=datetime(2026, 3, 10, tzinfo=UTC))
+    assert keys[-1] == "2026-03-01"
+    for key in (["ordway_raw", "customers"], ["ordway_raw", "_ordway_deletions"]):
+        assert graph().get(AssetKey(key)).partitions_def is None
+    assert graph().get(AssetKey(["marts", "fct_arr_movements"])).partitions_def is None
+
+
+def test_raw_assets_backfill_in_one_run_and_every_step_uses_the_warehouse_pool():
+    names = {assets_def.node_def.name: assets_def for assets_def in defs.assets}
+    assert set(names) == {
+        "ordway_raw_incremental",
+        "ordway_raw_full_refresh",
+        "ordway_dbt_assets",
+        "published__marts",
+    }
+    assert names["ordway_raw_incremental"].backfill_policy == BackfillPolicy.single_run()
     for assets_def in defs.assets:
-        assert assets_def.partitions_def.get_first_partition_key() == "2020-01-01"
-        assert assets_def.partitions_def.timezone == "UTC"
-        assert assets_def.backfill_policy.policy_type == BackfillPolicyType.SINGLE_RUN
         assert assets_def.op.pool == "ordway_warehouse"
+
+
+def test_the_code_location_imports_no_private_dagster_module():
+    private = re.compile(r"^\s*(from|import)\s+dagster\w*\._", re.MULTILINE)
+    for folder in ("assets", "scripts", "tests/assets"):
+        for path in sorted((REPO_ROOT / folder).glob("*.py")):
+            assert not private.search(path.read_text(encoding="utf-8")), path
 
 
 @pytest.mark.parametrize(
@@ -144,6 +174,8 @@ def test_dagster_yaml_queues_warehouse_runs_one_at_a_time():
         "tag_concurrency_limits"
     ]
     assert config["concurrency"]["pools"]["default_limit"] == 1
+    # runs from the asset graph (UI backfills, __ASSET_JOB) queue on the pool like the jobs
+    assert config["concurrency"]["pools"]["granularity"] == "run"
     assert config["telemetry"]["enabled"] is False
 
 

@@ -1,6 +1,6 @@
-"""The nightly job against the sandbox over loopback (40 customers), then a 3-day backfill and
-the overdue-invoice alert on the same warehouse. Oracles come from the tenant JSON the sandbox
-serves, with Decimal arithmetic."""
+"""The nightly job against the sandbox over loopback (40 customers), then a two-month backfill
+and the overdue-invoice alert on the same warehouse. Oracles come from the tenant JSON the
+sandbox serves, with Decimal arithmetic."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from dagster import (
     AssetKey,
     DagsterInstance,
     ExecuteInProcessResult,
+    FloatMetadataValue,
     build_sensor_context,
     instance_for_test,
 )
@@ -35,8 +36,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_e2e")]
 CUSTOMERS = 40
 SEED = 7
 AS_OF = "2026-06-30"
-PARTITION = "2026-06-29"
-BACKFILL = ("2026-06-10", "2026-06-12")  # three daily partitions, inclusive
+PARTITION = "2026-06-01"
+BACKFILL = ("2026-05-01", "2026-06-01")  # two monthly partitions, inclusive
 BACKFILL_TAGS = {
     "dagster/asset_partition_range_start": BACKFILL[0],
     "dagster/asset_partition_range_end": BACKFILL[1],
@@ -135,6 +136,91 @@ def test_raw_materializations_record_rows_loaded_load_id_and_table_rows(world):
     loads = {row[0] for row in sql(world, "select load_id from ordway_raw._dlt_loads")}
     assert metadata["dlt_load_ids"] in loads
     assert invoices.partition == PARTITION
+    (customers,) = materializations(world.nightly, AssetKey(["ordway_raw", "customers"]))
+    assert customers.partition is None  # full refresh: unpartitioned
+    assert customers.metadata["dagster/row_count"].value == len(world.tenant["customers"])
+
+
+def open_balances_by_currency(tenant: dict[str, Any]) -> dict[str, Decimal]:
+    """Open AR per currency from the tenant (revenue-rules: dated on or before the as-of date,
+    not Draft or Reversed, balance > 0)."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for invoice in tenant["invoices"]:
+        if (
+            invoice["status"] not in ("Draft", "Reversed")
+            and Decimal(invoice["balance"]) > 0
+            and invoice["invoice_date"] <= AS_OF
+        ):
+            totals[invoice["currency"]] += Decimal(invoice["balance"])
+    return dict(totals)
+
+
+def test_marts_carry_headline_figures_as_numbers(world):
+    figures = {
+        key: materializations(world.nightly, AssetKey(["marts", key]))[0].metadata
+        for key in (
+            "fct_arr_movements",
+            "fct_revenue_monthly",
+            "fct_deferred_revenue",
+            "fct_ar_aging",
+        )
+    }
+    ar = figures["fct_ar_aging"]
+    expected = open_balances_by_currency(world.tenant)
+    assert {k for k in ar if k.startswith("open_ar_") and k != "open_ar_as_of"} == {
+        f"open_ar_{c}" for c in expected
+    }
+    for currency, total in expected.items():
+        value = ar[f"open_ar_{currency}"]
+        assert isinstance(value, FloatMetadataValue)
+        assert Decimal(repr(value.value)).quantize(Decimal("0.01")) == total
+    arr = figures["fct_arr_movements"]
+    ((month, closing),) = sql(
+        world, "select month, closing_arr from marts.fct_arr_movements order by month desc limit 1"
+    )
+    assert isinstance(arr["closing_arr_USD"], FloatMetadataValue)
+    assert arr["closing_arr_USD"].value == float(closing) and closing > 0
+    assert arr["closing_arr_month"].value == str(month) == "2026-06-01"
+    revenue = figures["fct_revenue_monthly"]
+    assert revenue["last_closed_month"].value == "2026-05-01"  # the as-of month is June
+    (may,) = sql(
+        world,
+        "select sum(recognized_revenue_reporting) from marts.fct_revenue_monthly "
+        "where month = date '2026-05-01'",
+    )[0]
+    assert revenue["recognized_revenue_last_closed_month_USD"].value == float(may) and may > 0
+    deferred = figures["fct_deferred_revenue"]
+    rows = sql(
+        world,
+        "select currency, sum(closing_deferred) from marts.fct_deferred_revenue "
+        "where month = date '2026-06-01' group by currency",
+    )
+    assert {f"closing_deferred_{c}": float(v) for c, v in rows} == {
+        k: v.value
+        for k, v in deferred.items()
+        if k.startswith("closing_deferred_") and k[-4] == "_"
+    }
+
+
+def test_dbt_assets_carry_row_counts_and_column_types(world):
+    (mrr,) = materializations(world.nightly, AssetKey(["marts", "fct_mrr"]))
+    assert (
+        mrr.metadata["dagster/row_count"].value
+        == sql(world, "select count(*) from marts.fct_mrr")[0][0]
+    )
+    columns = {c.name: c.type for c in mrr.metadata["dagster/column_schema"].value.columns}
+    described = dict(
+        sql(
+            world,
+            "select column_name, lower(data_type) from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'fct_mrr'",
+        )
+    )
+    assert columns == described and "mrr" in columns
+    # staging models are views: column types, no row count (that would run the view's query)
+    (staging,) = materializations(world.nightly, AssetKey(["staging", "stg_ordway__invoices"]))
+    assert "dagster/column_schema" in staging.metadata
+    assert "dagster/row_count" not in staging.metadata
 
 
 def test_arr_movements_materialization_carries_the_last_six_months_as_markdown(world):
@@ -225,7 +311,7 @@ def cursors() -> dict[str, Any]:
     }
 
 
-def test_backfill_over_three_days_is_one_idempotent_run_that_leaves_the_cursor(world):
+def test_backfill_over_two_months_is_one_idempotent_run_that_leaves_the_cursor(world):
     assert world.nightly.success
     with environment(world.env):
         backfill_twice(world)
@@ -240,15 +326,14 @@ def backfill_twice(world: World) -> None:
     partitions = {
         m.partition for m in materializations(first, AssetKey(["ordway_raw", "invoices"]))
     }
-    assert partitions == {"2026-06-10", "2026-06-11", "2026-06-12"}
-    assert {m.partition for m in materializations(first, AssetKey(["marts", "fct_mrr"]))} == (
-        partitions
-    )
+    assert partitions == {"2026-05-01", "2026-06-01"}
+    # the marts are rebuilt whole, once, unpartitioned
+    assert [m.partition for m in materializations(first, AssetKey(["marts", "fct_mrr"]))] == [None]
     metadata = {k: v.value for k, v in invoices.metadata.items()}
     assert metadata["mode"] == "backfill"
-    assert metadata["window"] == "[2026-06-10T00:00:00+00:00, 2026-06-13T00:00:00+00:00)"
+    assert metadata["window"] == "[2026-05-01T00:00:00+00:00, 2026-07-01T00:00:00+00:00)"
     in_window = [
-        i for i in world.tenant["invoices"] if "2026-06-10" <= i["updated_date"] < "2026-06-13"
+        i for i in world.tenant["invoices"] if "2026-05-01" <= i["updated_date"] < "2026-07-01"
     ]
     assert in_window and metadata["rows_loaded"]["invoices"] == len(in_window)
     assert warehouse_snapshot(world) == before

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from croniter import croniter
 from dagster import (
     AssetKey,
+    AssetMaterialization,
     DagsterRun,
     DagsterRunStatus,
     RunRequest,
     build_run_status_sensor_context,
     build_schedule_context,
 )
-from dagster._utils.schedules import cron_string_iterator
 
 from assets.checks import row_count_verdict
 from assets.definitions import defs
-from assets.ingest import extraction_plan
+from assets.ingest import INCREMENTAL_KEYS, extraction_plan
 from assets.locking import lock_path, warehouse_lock
 from assets.resources import REPO_ROOT
 from assets.schedules import (
@@ -31,38 +33,37 @@ from assets.schedules import (
 from tests.assets.conftest import run_python
 
 UTC_DAY = datetime(2026, 3, 10, tzinfo=UTC)
-WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
+WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))  # 3 months
 
 
 # ------------------------------------------------------------------------------ run modes
 
 
-def test_nightly_run_is_incremental_even_for_its_partition_window():
-    plan = extraction_plan(
-        {"ordway/mode": "incremental"}, (WINDOW[0], WINDOW[0] + timedelta(days=1)), 1
-    )
+def test_nightly_run_is_incremental_whatever_months_it_covers():
+    plan = extraction_plan({"ordway/mode": "incremental"}, WINDOW)
     assert plan.mode == "incremental" and plan.start is None
 
 
 def test_full_and_sweep_tags_win_over_a_backfill():
     tags = {"dagster/backfill": "abc"}
-    assert extraction_plan({**tags, "ordway/mode": "full"}, WINDOW, 3).mode == "full"
-    assert extraction_plan({**tags, "ordway/mode": "sweep"}, WINDOW, 3).mode == "sweep"
+    assert extraction_plan({**tags, "ordway/mode": "full"}, WINDOW).mode == "full"
+    assert extraction_plan({**tags, "ordway/mode": "sweep"}, WINDOW).mode == "sweep"
 
 
 def test_a_ui_backfill_extracts_records_updated_in_the_partition_window():
-    plan = extraction_plan({"dagster/backfill": "abc", "ordway/mode": "incremental"}, WINDOW, 3)
+    plan = extraction_plan({"dagster/backfill": "abc", "ordway/mode": "incremental"}, WINDOW)
     assert (plan.mode, plan.start, plan.end) == ("backfill", *WINDOW)
 
 
-def test_a_multi_day_range_without_a_mode_tag_is_a_backfill():
-    assert extraction_plan({}, WINDOW, 3).mode == "backfill"
-    assert extraction_plan({}, WINDOW, 1).mode == "incremental"
+def test_months_materialized_from_the_asset_graph_are_a_backfill_of_their_window():
+    # no ordway/mode tag: Dagster's implicit asset job, launched from the asset graph
+    plan = extraction_plan({}, WINDOW)
+    assert (plan.mode, plan.start, plan.end) == ("backfill", *WINDOW)
 
 
 def test_an_unknown_mode_tag_fails_the_run():
     with pytest.raises(Exception, match="ordway/mode"):
-        extraction_plan({"ordway/mode": "everything"}, WINDOW, 1)
+        extraction_plan({"ordway/mode": "everything"}, WINDOW)
 
 
 # ------------------------------------------------------------------------- row-count cliff
@@ -81,12 +82,14 @@ def test_row_count_cliff_fails_only_beyond_the_allowed_drop(now, previous, passe
 
 
 def ticks_after(schedule_def, moment: datetime):
-    return cron_string_iterator(
-        moment.timestamp(), schedule_def.cron_schedule, schedule_def.execution_timezone
-    )
+    """The schedule's next ticks after ``moment`` (croniter, in the schedule's timezone)."""
+    zone = ZoneInfo(schedule_def.execution_timezone or "UTC")
+    ticks = croniter(schedule_def.cron_schedule, moment.astimezone(zone))
+    while True:
+        yield ticks.get_next(datetime)
 
 
-def test_nightly_schedule_runs_at_two_utc_for_the_previous_day(instance):
+def test_nightly_schedule_runs_at_two_utc_from_the_first_month_on_a_new_instance(instance):
     assert ordway_nightly_schedule.cron_schedule == "0 2 * * *"
     assert ordway_nightly_schedule.execution_timezone == "UTC"
     ticks = ticks_after(ordway_nightly_schedule, UTC_DAY)
@@ -101,7 +104,10 @@ def test_nightly_schedule_runs_at_two_utc_for_the_previous_day(instance):
     )
     request = ordway_nightly_schedule.evaluate_tick(context).run_requests[0]
     assert isinstance(request, RunRequest)
-    assert request.partition_key == "2026-03-09"
+    # nothing materialized yet: every month from ORDWAY_BACKFILL_START through March 2026
+    assert request.partition_key is None
+    assert request.tags["dagster/asset_partition_range_start"] == "2020-01-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-01"
 
 
 def test_weekly_sweep_runs_on_sunday_at_four(instance):
@@ -112,7 +118,9 @@ def test_weekly_sweep_runs_on_sunday_at_four(instance):
         instance=instance, scheduled_execution_time=first, repository_def=defs.get_repository_def()
     )
     request = ordway_delete_sweep_schedule.evaluate_tick(context).run_requests[0]
-    assert request.partition_key == "2026-03-14"
+    # a sweep lists every record: every month through the current one
+    assert request.tags["dagster/asset_partition_range_start"] == "2020-01-01"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-03-01"
 
 
 def test_cron_and_timezone_come_from_the_environment():
@@ -124,10 +132,9 @@ def test_cron_and_timezone_come_from_the_environment():
     }
     script = (
         "from datetime import datetime, timezone\n"
-        "from dagster._utils.schedules import cron_string_iterator\n"
         "from assets.schedules import ordway_nightly_schedule as s\n"
-        "start = datetime(2026, 6, 30, 22, tzinfo=timezone.utc).timestamp()\n"
-        "t = next(cron_string_iterator(start, s.cron_schedule, s.execution_timezone))\n"
+        "from tests.assets.test_orchestration import ticks_after\n"
+        "t = next(ticks_after(s, datetime(2026, 6, 30, 22, tzinfo=timezone.utc)))\n"
         "print(s.cron_schedule, s.execution_timezone, t.isoformat())\n"
     )
     done = run_python(script, env)
@@ -144,17 +151,51 @@ def test_cron_and_timezone_come_from_the_environment():
     ]
 
 
+@pytest.mark.parametrize("job", ["ordway_full_refresh", "__ASSET_JOB"])
 @pytest.mark.parametrize("status", [DagsterRunStatus.STARTED, DagsterRunStatus.NOT_STARTED])
-def test_a_tick_is_skipped_while_a_warehouse_run_is_queued_or_in_progress(instance, status):
-    run = instance.add_run(
-        DagsterRun(job_name="ordway_full_refresh", run_id="busy-run-0001", status=status)
-    )
+def test_a_tick_is_skipped_while_a_warehouse_run_is_queued_or_in_progress(instance, status, job):
+    # __ASSET_JOB: a materialization or backfill launched from the asset graph
+    run = instance.add_run(DagsterRun(job_name=job, run_id="busy-run-0001", status=status))
     context = build_schedule_context(
         instance=instance, scheduled_execution_time=datetime(2026, 3, 10, 2, tzinfo=UTC)
     )
     result = ordway_nightly_schedule.evaluate_tick(context)
     assert not result.run_requests
-    assert run.run_id in result.skip_message and "ordway_full_refresh" in result.skip_message
+    assert run.run_id in result.skip_message and job in result.skip_message
+
+
+def _materialize_months(instance, last_month: str) -> None:
+    for key in INCREMENTAL_KEYS:
+        instance.report_runless_asset_event(AssetMaterialization(key, partition="2025-12-01"))
+        instance.report_runless_asset_event(AssetMaterialization(key, partition=last_month))
+
+
+def _nightly_tags(instance) -> tuple[str, str]:
+    context = build_schedule_context(
+        instance=instance, scheduled_execution_time=datetime(2026, 3, 10, 2, tzinfo=UTC)
+    )
+    tags = ordway_nightly_schedule.evaluate_tick(context).run_requests[0].tags
+    return tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+
+
+def test_nightly_covers_the_months_after_the_newest_one_materialized(instance):
+    _materialize_months(instance, "2026-01-01")
+    # an older gap (before December) stays missing: only a backfill or full refresh fills it
+    assert _nightly_tags(instance) == ("2026-02-01", "2026-03-01")
+
+
+def test_nightly_re_marks_only_the_current_month_when_nothing_is_missing(instance):
+    _materialize_months(instance, "2026-03-01")
+    assert _nightly_tags(instance) == ("2026-03-01", "2026-03-01")
+
+
+def test_nightly_waits_for_the_collection_that_is_furthest_behind(instance):
+    _materialize_months(instance, "2026-03-01")
+    # one collection was last materialized in January (e.g. a run that selected the others)
+    laggard = INCREMENTAL_KEYS[0]
+    instance.wipe_assets([laggard])
+    instance.report_runless_asset_event(AssetMaterialization(laggard, partition="2026-01-01"))
+    assert _nightly_tags(instance) == ("2026-02-01", "2026-03-01")
 
 
 # ----------------------------------------------------------------------------------- alerts
@@ -165,7 +206,7 @@ def _failing_nightly(instance):
     job = defs.resolve_job_def("ordway_nightly")
     return job.execute_in_process(
         instance=instance,
-        partition_key="2026-03-09",
+        partition_key="2026-03-01",
         asset_selection=[AssetKey(["ordway_raw", "customers"])],
         raise_on_error=False,
     )
@@ -183,9 +224,9 @@ def test_failure_sensor_posts_job_run_step_and_error_to_the_webhook(clean_env, i
     ordway_run_failure_alert(context)
     assert len(webhook.bodies) == 1
     text = webhook.bodies[0]["text"]
-    assert text.startswith("Ordway run failed: ordway_nightly, partition 2026-03-09")
+    assert text.startswith("Ordway run failed: ordway_nightly, partition 2026-03-01")
     assert f"run id: {result.run_id}" in text
-    assert "step ordway_raw_assets failed" in text
+    assert "step ordway_raw_full_refresh failed" in text
     assert "ORDWAY_API_KEY is not set" in text
     assert f"http://127.0.0.1:3000/runs/{result.run_id}" in text
     assert "not-a-real-secret" not in text

@@ -46,7 +46,7 @@ from dagster import (
 )
 
 from assets.checks import ALL_CHECKS
-from assets.ingest import ordway_raw_assets
+from assets.ingest import RAW_ASSETS
 from assets.jobs import ALL_JOBS, NIGHTLY_JOB_NAME
 from assets.publish import PUBLISHED_MARTS_KEY, publish_marts, published_marts
 from assets.resources import REPO_ROOT, dbt_resource
@@ -153,7 +153,7 @@ def run_with_a_failing_blocking_check(instance: DagsterInstance) -> ExecuteInPro
     """The nightly job, without the extraction, in a code location with one more check: a
     blocking one on a mart that always fails."""
     defs = Definitions(
-        assets=[ordway_raw_assets, ordway_dbt_assets, published_marts],
+        assets=[*RAW_ASSETS, ordway_dbt_assets, published_marts],
         asset_checks=[*ALL_CHECKS, blocking_check_that_fails],
         jobs=ALL_JOBS,
         resources={"dbt": dbt_resource()},
@@ -162,7 +162,7 @@ def run_with_a_failing_blocking_check(instance: DagsterInstance) -> ExecuteInPro
     selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "ordway_raw"]
     return defs.resolve_job_def(NIGHTLY_JOB_NAME).execute_in_process(
         instance=instance,
-        partition_key=AS_OF.isoformat(),
+        partition_key=AS_OF.replace(day=1).isoformat(),
         asset_selection=selection,
         raise_on_error=False,
     )

@@ -233,7 +233,10 @@ def test_every_deployment_has_the_same_queue_and_pool_limits_as_the_local_instan
 
     helm = load("helm/values.yaml")["concurrency"]
     assert helm["enabled"] is True
-    assert helm["pools"] == {"defaultLimit": pools["default_limit"]}
+    assert helm["pools"] == {
+        "defaultLimit": pools["default_limit"],
+        "granularity": pools["granularity"],
+    }
     assert helm["runs"] == {
         "maxConcurrentRuns": runs["max_concurrent_runs"],
         "tagConcurrencyLimits": runs["tag_concurrency_limits"],

@@ -30,7 +30,7 @@ from tests.assets.conftest import ORCHESTRATION_VARIABLES
 CUSTOMERS = 20
 SEED = 23
 AS_OF = "2026-05-31"
-PARTITION = "2026-05-30"
+PARTITION = "2026-05-01"  # the monthly partition of the nightly runs (May 2026)
 RUN_TIMEOUT = 900.0  # generous: two runs in a row on a busy 2-core machine
 PARTIAL_PARSE = REPO_ROOT / "dbt_project" / "target" / "partial_parse.msgpack"
 

@@ -105,7 +105,7 @@ def test_a_duckdb_file_locked_by_another_process_fails_the_run_before_any_reques
         holder.wait(timeout=30)
     assert not result.success
     summary = failure_summary(result)
-    assert "step ordway_raw_assets failed" in summary
+    assert "step ordway_raw_incremental failed" in summary
     assert f'"{path}"' in summary and "lock" in summary
     assert sum(requests.values()) == 0, requests
     with duckdb.connect(str(path), read_only=True) as con:
