@@ -5,6 +5,7 @@ by statement and stops at the first failure, a NULL timestamp reads back as NULL
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -69,6 +70,10 @@ def test_an_unhandled_exception_fails_the_statement_and_is_reported_naming_it(
         cursor.execute("copy into loaded from @%loaded size_limit = 5")
     assert raised.value.errno == 999999 and raised.value.sqlstate == "XX000"
     assert "size_limit" in raised.value.msg
+    # the emulator prints the statement before it answers; our reader thread may see it later
+    deadline = time.monotonic() + 10
+    while not emulator.fatal and time.monotonic() < deadline:
+        time.sleep(0.05)
     with pytest.raises(EmulatorError, match="size_limit"):
         emulator.check()
     emulator.fatal.clear()
