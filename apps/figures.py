@@ -300,18 +300,22 @@ def cash_by_month(reader: Reader, currency: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ AR
 
 
-def ar_aging_buckets(reader: Reader) -> list[dict[str, Any]]:
-    """Open AR by currency and bucket (every bucket of a currency, 0 where empty)."""
+def ar_aging_buckets(reader: Reader, customer_id: str | None = None) -> list[dict[str, Any]]:
+    """Open AR by currency and bucket (every bucket of a currency, 0 where empty), for the
+    company or one customer."""
     buckets = ", ".join(f"('{b}', {i})" for i, b in enumerate(AGING_BUCKETS))  # constants
     return reader.rows(
         f"WITH buckets(aging_bucket, position) AS (VALUES {buckets}), "
-        f"currencies AS (SELECT DISTINCT currency FROM {M}.fct_ar_aging) "
+        f"aging AS (SELECT * FROM {M}.fct_ar_aging "
+        "WHERE CAST(? AS VARCHAR) IS NULL OR customer_id = ?), "
+        "currencies AS (SELECT DISTINCT currency FROM aging) "
         "SELECT currencies.currency, buckets.aging_bucket, count(aging.invoice_id) AS invoices, "
         "coalesce(sum(aging.balance), 0) AS balance FROM currencies CROSS JOIN buckets "
-        f"LEFT JOIN {M}.fct_ar_aging AS aging ON aging.currency = currencies.currency "
+        "LEFT JOIN aging ON aging.currency = currencies.currency "
         "AND aging.aging_bucket = buckets.aging_bucket "
         "GROUP BY currencies.currency, buckets.aging_bucket, buckets.position "
-        "ORDER BY currencies.currency, buckets.position"
+        "ORDER BY currencies.currency, buckets.position",
+        [customer_id, customer_id],
     )
 
 

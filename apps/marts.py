@@ -10,13 +10,15 @@ Every reader of the dashboard and the MCP server goes through ``connect``:
   path inside a process, so a process sees the file the nightly job renamed into place only
   once all its connections to the old one are closed;
 - statements with ``?`` parameters only (``Reader.rows`` takes the SQL and its parameters
-  apart), and an optional time limit: a statement still running after ``timeout_seconds`` is
+  apart), and an optional time limit for everything read through one connection (one MCP tool
+  call): a statement still running when ``timeout_seconds`` have passed since ``connect`` is
   interrupted (``DuckDBPyConnection.interrupt``) and raises ``QueryTimeout``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,12 +49,16 @@ class Reader:
     def __init__(self, con: duckdb.DuckDBPyConnection, timeout_seconds: float | None) -> None:
         self._con = con
         self.timeout_seconds = timeout_seconds
+        self._deadline = time.monotonic() + timeout_seconds if timeout_seconds else None
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The rows of one parameterised statement as dicts (DuckDB's types: Decimal, date)."""
         timer = None
-        if self.timeout_seconds:
-            timer = threading.Timer(self.timeout_seconds, self._con.interrupt)
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                raise QueryTimeout(f"the time limit of {self.timeout_seconds:g} s was reached")
+            timer = threading.Timer(remaining, self._con.interrupt)
             timer.daemon = True
             timer.start()
         try:
@@ -61,7 +67,7 @@ class Reader:
             return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         except duckdb.InterruptException:
             raise QueryTimeout(
-                f"the query was stopped after {self.timeout_seconds:g} s (time limit)"
+                f"the query was stopped at the time limit of {self.timeout_seconds:g} s"
             ) from None
         finally:
             if timer is not None:
