@@ -17,6 +17,7 @@ from pipelines.publish import published_duckdb_path
 
 #: DUCKDB_PATH's default, as for the pipeline (assets.resources.duckdb_path).
 DEFAULT_DUCKDB_PATH = "data/ordway.duckdb"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class AppSettingError(ValueError):
@@ -87,3 +88,16 @@ class AppSettings:
                 "MCP_QUERY_TIMEOUT_SECONDS", 10.0, env, minimum=0.1, maximum=600
             ),
         )
+
+
+def settings_for_launch(env_file: str | None) -> AppSettings:
+    """What ``make dashboard`` / ``make mcp`` start with: ``env_file`` loaded as `make run`
+    loads ``.env`` (the file wins over the shell), relative paths taken from the project root
+    whatever the caller's working directory (an MCP client may start the server anywhere)."""
+    path = Path(env_file).resolve() if env_file else None
+    os.chdir(REPO_ROOT)
+    if path is not None:
+        from scripts.run_nightly import load_env_file
+
+        load_env_file(path)
+    return AppSettings.from_env()

@@ -16,10 +16,9 @@ import os
 import sys
 from pathlib import Path
 
-from apps.settings import AppSettingError, AppSettings
+from apps.settings import REPO_ROOT, AppSettingError, AppSettings, settings_for_launch
 
 APP = Path(__file__).resolve().with_name("app.py")
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def streamlit_command(settings: AppSettings, port: int | None = None) -> list[str]:
@@ -55,12 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env-file", help="dotenv file to load first (the file wins)")
     parser.add_argument("--port", type=int, help="overrides DASHBOARD_PORT")
     args = parser.parse_args(argv)
-    if args.env_file:
-        from scripts.run_nightly import load_env_file
-
-        load_env_file(args.env_file)
     try:
-        settings = AppSettings.from_env()
+        settings = settings_for_launch(args.env_file)
     except AppSettingError as exc:
         print(f"dashboard: {exc}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ import argparse
 import logging
 import sys
 
-from apps.settings import AppSettingError, AppSettings
+from apps.settings import AppSettingError, settings_for_launch
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,12 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    if args.env_file:
-        from scripts.run_nightly import load_env_file
-
-        load_env_file(args.env_file)
     try:
-        settings = AppSettings.from_env()
+        settings = settings_for_launch(args.env_file)
     except AppSettingError as exc:
         print(f"mcp server: {exc}", file=sys.stderr)
         return 2
