@@ -51,6 +51,8 @@ READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldH
 MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_ID_LENGTH = 100
+#: Characters of a call's arguments the log keeps.
+MAX_LOGGED = 2000
 #: DECIMAL columns that are not money (ratios are shown as percentages too).
 NOT_MONEY = {"exchange_rate", "quantity", "discount_percent"}
 RATIOS = {"nrr", "grr", "value_ratio"}
@@ -187,7 +189,7 @@ def build_server(settings: AppSettings) -> MCPServer:
         @functools.wraps(fn)
         def logged(**arguments: Any) -> T:
             started = time.monotonic()
-            shown = json.dumps(arguments, default=str, ensure_ascii=False)
+            shown = json.dumps(arguments, default=str, ensure_ascii=False)[:MAX_LOGGED]
             try:
                 answer = fn(**arguments)
             except ToolError as exc:

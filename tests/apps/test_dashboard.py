@@ -9,6 +9,7 @@ Screenshots of every page go to ``test-output/dashboard/`` (git-ignored); the RE
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -76,17 +77,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def dashboard(
-    published_marts: PublishedMarts, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """``python -m apps.dashboard`` serving the published marts; yields its URL."""
+@contextlib.contextmanager
+def serve_dashboard(env: dict[str, str], workdir: Path) -> Iterator[str]:
+    """``python -m apps.dashboard`` (what ``make dashboard`` runs) on an ephemeral port; yields
+    its URL and afterwards checks that its output never showed the planted secret."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("dashboard") / "streamlit.log"
+    log_path = workdir / "streamlit.log"
     env = {
-        **published_marts.env,
+        **env,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(log_path.parent),
+        "HOME": str(workdir),
         "PYTHONPATH": str(REPO_ROOT),
     }
     with log_path.open("w", encoding="utf-8") as log:
@@ -114,6 +114,14 @@ def dashboard(
             process.terminate()
             process.wait(timeout=30)
     assert PLANTED_SECRET not in log_path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def dashboard(
+    published_marts: PublishedMarts, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with serve_dashboard(published_marts.env, tmp_path_factory.mktemp("dashboard")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -346,3 +354,22 @@ def test_the_arr_bridge_top_customers_revenue_and_cash_pages_show_the_marts_figu
     shown = row_of(tables(tab)[0], f"{movements[-1]['month']:%b %Y}")
     assert shown["Cash collected (USD)"] == cents(cash)
     assert problems.messages == []
+
+
+def test_before_the_first_publication_every_page_says_what_to_run(
+    page: tuple[Page, Problems], tmp_path: Path
+):
+    missing = tmp_path / "not_yet_marts.duckdb"
+    env = {"DUCKDB_PATH": str(tmp_path / "not_yet.duckdb"), "ORDWAY_API_KEY": PLANTED_SECRET}
+    tab, _ = page
+    with serve_dashboard(env, tmp_path) as url:
+        tab.goto(url)
+        for target in (PAGES[0], PAGES[5]):
+            tab.get_by_test_id("stSidebarNav").get_by_text(target.link, exact=True).click()
+            tab.locator("h1").filter(has_text=target.heading).wait_for(timeout=60_000)
+            alert = tab.get_by_test_id("stAlert")
+            alert.wait_for(timeout=60_000)
+            text = alert.inner_text()
+            assert f"no published marts at {missing}" in text
+            assert "make demo" in text and "make run" in text
+            assert tab.locator(".vega-embed").count() == 0
