@@ -157,7 +157,10 @@ def progress(instance: Any, run_id: str) -> Iterator[dict[str, int]]:
 
 
 def _money(value: Any) -> str:
-    return f"{Decimal(str(value or 0)):,.2f}"
+    """At cents, half away from zero (a plain ``f"{value:,.2f}"`` rounds half to even)."""
+    from apps.marts import cents
+
+    return cents(Decimal(str(value or 0)))
 
 
 def summary(duckdb_file: Path) -> None:
