@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox \
-	snowflake-smoke snowflake-emulator clean chromium
+	snowflake-smoke snowflake-emulator dashboard mcp mcp-http clean chromium
 
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
@@ -19,6 +19,10 @@ help:
 	@echo "make test-reliability - the end-to-end reliability suite (tests/reliability/)"
 	@echo "make run    - run the nightly job once with the settings of .env (exit 1 on a failed run or blocking check)"
 	@echo "make ui     - dagster dev with this workspace"
+	@echo "make dashboard - the finance dashboard on the published marts (DASHBOARD_HOST:DASHBOARD_PORT,"
+	@echo "               default http://127.0.0.1:8501), with the settings of .env"
+	@echo "make mcp    - the MCP server for agents on stdio (read-only, published marts; see README)"
+	@echo "make mcp-http - the same over streamable HTTP (MCP_HTTP_HOST:MCP_HTTP_PORT/mcp)"
 	@echo "make bench  - the performance benchmark (see README)"
 	@echo "make sandbox - serve a generated tenant on 127.0.0.1:8765 until Ctrl-C"
 	@echo "make snowflake-smoke - load, build and compare a small tenant in a scratch database of your"
@@ -70,6 +74,17 @@ run: $(STAMP)
 ui: $(STAMP)
 	$(BIN)/dagster dev -w workspace.yaml
 
+# The finance apps read only the published marts (DUCKDB_PUBLISHED_PATH), with the .env of
+# make run. `make mcp` speaks MCP on stdout, so its command is not echoed (use `make -s mcp`).
+dashboard: $(STAMP)
+	$(BIN)/python -m apps.dashboard --env-file .env
+
+mcp: $(STAMP)
+	@$(BIN)/python -m apps.mcp_server --env-file .env
+
+mcp-http: $(STAMP)
+	$(BIN)/python -m apps.mcp_server --env-file .env --transport http
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
@@ -83,4 +98,4 @@ snowflake-emulator: $(STAMP)
 	$(BIN)/python -m tests.support.snowflake_emulator --port 8766
 
 clean:
-	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache .ruff_cache test-output

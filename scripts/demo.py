@@ -10,7 +10,7 @@
    `data/demo_dbt.log`.
 4. Prints a summary from the published marts (`DUCKDB_PUBLISHED_PATH`, default
    `data/ordway_marts.duckdb`: what BI reads, replaced only after every test passed), stops the
-   sandbox, and says how to explore further.
+   sandbox, and says how to explore further (`make ui`, `make dashboard`, `make mcp`).
 
 The first run loads everything; later runs are incremental (only records changed since the
 cursor minus the lookback are fetched).
@@ -157,7 +157,10 @@ def progress(instance: Any, run_id: str) -> Iterator[dict[str, int]]:
 
 
 def _money(value: Any) -> str:
-    return f"{Decimal(str(value or 0)):,.2f}"
+    """At cents, half away from zero (a plain ``f"{value:,.2f}"`` rounds half to even)."""
+    from apps.marts import cents
+
+    return cents(Decimal(str(value or 0)))
 
 
 def summary(duckdb_file: Path) -> None:
@@ -315,6 +318,17 @@ def main() -> int:
         f"    .venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', "
         "read_only=True).sql('select * from marts.fct_arr_movements order by month desc "
         "limit 12'))\""
+    )
+    from apps.settings import AppSettings
+
+    apps = AppSettings.from_env()
+    say(
+        f"  make dashboard -> http://{apps.dashboard_host}:{apps.dashboard_port} : the finance "
+        "dashboard (ARR bridge, retention, revenue, cash, AR aging) on the published marts"
+    )
+    say(
+        "  make mcp     -> the read-only MCP server for agents (stdio; make mcp-http for "
+        f"http://{apps.mcp_http_host}:{apps.mcp_http_port}/mcp), see the README's Agents section"
     )
     say("  make demo    -> again: an incremental run (only what changed is fetched)")
     return 0

@@ -22,7 +22,7 @@ from assets.resources import REPO_ROOT
 NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
 #: Functions whose first argument is the name of an environment variable they read.
 READERS = {"get", "getenv", "env_str", "env_float", "env_date", "required", "number"}
-PYTHON_ROOTS = ("pipelines", "assets", "scripts", "ordway_sandbox")
+PYTHON_ROOTS = ("pipelines", "assets", "scripts", "ordway_sandbox", "apps")
 DBT_GLOBS = ("models/**/*.yml", "models/**/*.sql", "macros/**/*.sql", "*.yml")
 INSTANCE_ENV = re.compile(r"\benv:\s*([A-Z][A-Z0-9_]*)")
 ENV_VAR = re.compile(r"env_var\(\s*['\"]([A-Z][A-Z0-9_]*)['\"]")

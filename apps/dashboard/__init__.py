@@ -1,0 +1,1 @@
+"""The finance dashboard (Streamlit): pages in ``pages.py``, charts in ``charts.py``."""
