@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from ordway_sandbox.generator import catalogue as cat
+from ordway_sandbox.generator.catalogue import q2
 from ordway_sandbox.generator.model import (
     MS_PER_DAY,
     BLine,
@@ -24,13 +25,8 @@ from ordway_sandbox.generator.model import (
     Touch,
 )
 from ordway_sandbox.generator.profiles import MISSING_RATE_SHARE, UNPOSTED_MONTHS
-from ordway_sandbox.generator.simulation import (
-    T_NIGHTLY,
-    T_POSTING,
-    World,
-    batch_stamp,
-    q2,
-)
+from ordway_sandbox.generator.simulation import World
+from ordway_sandbox.generator.timeline import T_NIGHTLY, T_POSTING, batch_stamp
 from ordway_sandbox.recognition import add_months, days_in_month
 
 SYSTEM_USER = "system@ordwaylabs.com"
