@@ -7,12 +7,23 @@ usage-based lines are metered by usage.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from ordway_sandbox.generator import catalogue as cat
 from ordway_sandbox.generator.catalogue import q2
-from ordway_sandbox.generator.model import Event, SubLine, Subscription
-from ordway_sandbox.generator.parts import SimPart
+from ordway_sandbox.generator.formats import (
+    ABSENT,
+    FINANCE_USER,
+    TIMING,
+    audit,
+    day_str,
+    later,
+    money,
+    nightly,
+)
+from ordway_sandbox.generator.model import BLine, Event, SubLine, Subscription, Touch
+from ordway_sandbox.generator.parts import RenderPart, SimPart
 from ordway_sandbox.generator.profiles import LARGE_SEATS, LONG_HORIZON_MONTHS
 from ordway_sandbox.generator.timeline import T_RENEWAL, add_months, d
 
@@ -305,3 +316,124 @@ class ContractsSim(SimPart):
             return
         self.start_contract(ev)
         self.cust.touch(ev)
+
+
+class ContractsRenderer(RenderPart):
+    """Renders ``subscriptions`` (with their lines) and the MRR of subscriptions and customers."""
+
+    @staticmethod
+    def _recurring_blines(subs: Iterable[Subscription]) -> Iterable[tuple[SubLine, BLine]]:
+        for sub in subs:
+            if sub.deleted or sub.status == "Draft":
+                continue
+            for line in sub.lines:
+                if line.charge.type == "Recurring" and line.bs is not None:
+                    for b in line.bs.lines:
+                        yield line, b
+
+    def mrr(self, subs: Iterable[Subscription]) -> tuple[Decimal, Decimal, Touch | None]:
+        """(gross, net) MRR at the end of as_of (revenue-rules §5) and its last change.
+
+        Exact integer arithmetic in 1/72 cents (72 is divisible by every period length in
+        months), so a change of the rendered value is never missed.
+        """
+        gross = net = 0
+        deltas: dict[int, list[int]] = {}
+        for line, b in self._recurring_blines(subs):
+            factor = 72 // line.charge.months * b.quantity
+            g = int(b.list_price * 100) * factor
+            n = int(b.unit_price * 100) * factor
+            if b.start <= self.as_of <= b.end:
+                gross += g
+                net += n
+            for day, sign in ((b.start, 1), (b.end + 1, -1)):
+                if day <= self.as_of:
+                    slot = deltas.setdefault(day, [0, 0])
+                    slot[0] += sign * g
+                    slot[1] += sign * n
+        changed = [day for day, (dg, dn) in deltas.items() if dg or dn]
+        tick = nightly(max(changed)) if changed else None
+        return q2(Decimal(gross) / 7200), q2(Decimal(net) / 7200), tick
+
+    def subscriptions(self) -> list[dict]:
+        out = []
+        for sub in self.world.subscriptions:
+            if sub.deleted:
+                continue
+            gross, net, tick = self.mrr([sub])
+            last = later(tick, sub.t) if tick else sub.t
+            tcv = Decimal("0.00")
+            lines = []
+            for line in sub.lines:
+                if line.bs is not None and line.charge.type != "Usage based":
+                    tcv += sum((b.amount for b in line.bs.lines), Decimal("0.00"))
+                lines.append(self.sub_line(sub, line))
+            cancelled = day_str(sub.cancelled_on) if sub.cancelled_on else "-"
+            opportunity = f"006{sub.key[2]:07d}{sub.key[3]:03d}"
+            custom: dict = {"opportunity_id": opportunity}
+            if self.edges.drift:
+                even = int(sub.id.split("-")[1]) % 2 == 0
+                uplift = float(int(self.spec.chance("uplift", sub.id) * 8))
+                custom["renewal_uplift_pct"] = self.drifting(even, uplift)
+            record = {
+                "id": sub.id,
+                "customer_id": sub.customer.id,
+                "bill_contact_id": sub.customer.contacts[0].id,
+                "status": sub.status,
+                "currency": sub.currency,
+                "exchange_rate": self.rate_of(sub),
+                "billing_start_date": day_str(sub.start),
+                "service_start_date": day_str(sub.start),
+                "contract_effective_date": day_str(sub.start),
+                "current_term_start_date": day_str(sub.term_start),
+                "current_term_end_date": day_str(sub.term_end),
+                "cancellation_date": cancelled,
+                "auto_renew": sub.auto_renew,
+                "contract_term": str(sub.term),
+                "renewal_term": str(sub.term),
+                "version": sub.version,
+                "version_type": "Renewal" if sub.version > 1 else "",
+                "payment_terms": sub.customer.terms,
+                "notes": "",
+                "cmrr": money(gross),
+                "discounted_cmrr": money(net),
+                "tcv": money(tcv),
+                "plans": lines,
+                **audit(sub, last, FINANCE_USER),
+                "custom_fields": custom,
+                **custom,
+            }
+            if record["exchange_rate"] is ABSENT:
+                del record["exchange_rate"]
+            out.append(record)
+        return out
+
+    def sub_line(self, sub: Subscription, line: SubLine) -> dict:
+        charge = line.charge
+        one_time = charge.type == "One time"
+        revenue = self.profile.revenue
+        return {
+            "subscription_line_id": line.line_id,
+            "product_id": charge.product_id,
+            "product_name": charge.product.name,
+            "plan_id": charge.plan_id,
+            "plan_name": charge.plan_name,
+            "charge_id": charge.id,
+            "charge_name": charge.name,
+            "charge_type": charge.type,
+            "pricing_model": charge.pricing_model,
+            "billing_period": charge.billing_period,
+            "unit_of_measure": charge.unit_of_measure,
+            "charge_timing": TIMING[charge.type],
+            "list_price": money(line.list_price),
+            "discount": float(line.discount),
+            "quantity": float(line.quantity),
+            "effective_price": money(line.unit_price * line.quantity),
+            "charge_start_date": day_str(line.start),
+            "charge_end_date": day_str(line.end) if not one_time else day_str(line.start),
+            "billing_schedule_id": line.bs.id if line.bs else "",
+            "revenue_schedule_id": line.rs.id if line.rs and revenue else "",
+            "revenue_rule_id": charge.product.rule_id if revenue else "",
+            "prorate_partial_periods": charge.type == "Recurring",
+            "custom_fields": {},
+        }

@@ -16,13 +16,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ordway_sandbox.generator.billing import BillingSim
-    from ordway_sandbox.generator.collections import CollectionsSim
-    from ordway_sandbox.generator.contracts import ContractsSim
+    from ordway_sandbox.generator.billing import BillingRenderer, BillingSim
+    from ordway_sandbox.generator.collections import CollectionsRenderer, CollectionsSim
+    from ordway_sandbox.generator.contracts import ContractsRenderer, ContractsSim
     from ordway_sandbox.generator.model import Customer
-    from ordway_sandbox.generator.revenue import RevenueSim
+    from ordway_sandbox.generator.render import Renderer
+    from ordway_sandbox.generator.revenue import RevenueRenderer, RevenueSim
     from ordway_sandbox.generator.simulation import CustomerSim
-    from ordway_sandbox.generator.usage import UsageSim
+    from ordway_sandbox.generator.usage import UsageRenderer, UsageSim
 
 
 class SimPart:
@@ -64,3 +65,38 @@ class SimPart:
     @property
     def revenue(self) -> RevenueSim:
         return self.sim.revenue
+
+
+class RenderPart:
+    """Renders one concern's collections, sharing the snapshot's context with the others."""
+
+    def __init__(self, root: Renderer) -> None:
+        self.root = root
+        self.world = root.world
+        self.spec = root.spec
+        self.profile = root.profile
+        self.edges = root.edges
+        self.base = root.base
+        self.as_of = root.as_of
+        self.rate_of = root.rate_of
+        self.drifting = root.drifting
+
+    @property
+    def contracts(self) -> ContractsRenderer:
+        return self.root.contracts
+
+    @property
+    def billing(self) -> BillingRenderer:
+        return self.root.billing
+
+    @property
+    def collections(self) -> CollectionsRenderer:
+        return self.root.collections
+
+    @property
+    def usage(self) -> UsageRenderer:
+        return self.root.usage
+
+    @property
+    def revenue(self) -> RevenueRenderer:
+        return self.root.revenue

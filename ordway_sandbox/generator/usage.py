@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ordway_sandbox.generator.formats import (
+    audit,
+    day_str,
+)
 from ordway_sandbox.generator.model import Event, SubLine, Usage
-from ordway_sandbox.generator.parts import SimPart
+from ordway_sandbox.generator.parts import RenderPart, SimPart
 from ordway_sandbox.generator.profiles import LARGE_USAGE_FACTOR
 from ordway_sandbox.generator.timeline import T_USAGE_RUN, batch_stamp, month_first, month_last
 
@@ -96,3 +100,28 @@ class UsageSim(SimPart):
             self.push(this_last + 1, T_USAGE_RUN, self.usage_run, ())
         else:
             self.usage_chain = False
+
+
+class UsageRenderer(RenderPart):
+    """Renders ``usages`` (deleted ones are gone)."""
+
+    def usages(self) -> list[dict]:
+        return [
+            {
+                "id": u.id,
+                "customer_id": u.customer.id,
+                "subscription_id": u.line.sub.id,
+                "subscription_line_id": u.line.line_id,
+                "charge_id": u.line.charge.id,
+                "quantity": float(u.quantity),
+                "date": day_str(u.date),
+                "unit_of_measure": u.line.charge.unit_of_measure,
+                "description": "",
+                "currency": u.customer.currency,
+                "invoiced": u.invoiced,
+                **audit(u, user="api@demo-saas.example"),
+                "custom_fields": {},
+            }
+            for u in self.world.usages
+            if not u.deleted
+        ]
