@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ordway_sandbox.generator.formats import (
-    audit,
-    day_str,
-)
+from ordway_sandbox.generator.formats import audit, day_str
 from ordway_sandbox.generator.model import Event, SubLine, Usage
 from ordway_sandbox.generator.parts import RenderPart, SimPart
 from ordway_sandbox.generator.profiles import LARGE_USAGE_FACTOR
