@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ordway_sandbox.process import SandboxThread, credentials_env
+from ordway_sandbox.server import COLLECTION_RULES, CollectionRules, Parent
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_tenant.json"
 BODY_401 = '{"error":{"status":401,"title":"Invalid Email/Token combination."}}'
@@ -282,6 +283,34 @@ def test_customer_payment_methods_and_notes(client: httpx.Client) -> None:
     assert ids(client.get("/customers/C-00001/payment_methods")) == ["PM-00002", "PM-00001"]
     assert ids(client.get("/customers/C-00003/payment_methods")) == []
     assert client.get("/customers/C-00001/customer_notes").json() == []
+
+
+def test_one_rules_entry_gives_a_collection_its_key_field_or_a_customer_sub_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # webhooks are keyed by name (ordway-api.md §10); customer_files is a made-up sub-resource.
+    monkeypatch.setitem(COLLECTION_RULES, "webhooks", CollectionRules(key="name"))
+    files = CollectionRules(parent=Parent("customers", "customer_id"))
+    monkeypatch.setitem(COLLECTION_RULES, "customer_files", files)
+    tenant = {
+        "customers": [{"id": "C-1"}, {"id": "C-2"}],
+        "webhooks": [{"name": "invoice-sync", "url": "https://hooks.invalid/a"}],
+        "customer_files": [
+            {"id": "F-1", "customer_id": "C-2"},
+            {"id": "F-2", "customer_id": "C-1"},
+            {"id": "F-3", "customer_id": "C-2"},
+        ],
+    }
+    with SandboxThread(tenant=tenant) as process, process.client() as http:
+        assert http.get("/webhooks/invoice-sync").json()["url"] == "https://hooks.invalid/a"
+        assert ids(http.get("/webhooks"), "name") == ["invoice-sync"]
+        assert ids(http.get("/customers/C-2/customer_files")) == ["F-3", "F-1"]
+        assert ids(http.get("/customers/C-2/customer_files", params={"sort": "id"})) == [
+            "F-1",
+            "F-3",
+        ]
+        assert http.get("/customers/C-9/customer_files").status_code == 404
+        assert http.get("/customers/C-1/webhooks").status_code == 404  # not a sub-resource
 
 
 def test_responses_are_utf8_json_with_a_request_id(client: httpx.Client) -> None:
