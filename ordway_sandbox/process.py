@@ -296,7 +296,8 @@ class SandboxThread(_Sandbox):
     (``__main__.parser`` and ``build_app``), so it behaves like the subprocess minus what only a
     process has: signal handling and its exit code. A start-up error raises ``SandboxError`` with
     what ``serve`` would print, and ``exit_code`` is then 2 as the process would exit; notes
-    ``serve`` prints on start-up are in ``stderr()``.
+    ``serve`` prints on start-up are in ``stderr()``. ``startup_timeout`` is accepted for the
+    same signature and unused (nothing to wait for).
     """
 
     def __init__(
