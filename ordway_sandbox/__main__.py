@@ -12,9 +12,10 @@ import json
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ordway_sandbox.generator.profiles import (
     BASE_CURRENCIES,
@@ -250,39 +251,58 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+class StartupError(Exception):
+    """``serve`` cannot start (bad setting, unreadable or invalid tenant): exit code 2."""
+
+
+def build_app(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None, err: TextIO | None = None
+) -> SandboxApp:
+    """Everything ``serve`` does before it listens: settings, the tenant, the credentials.
+
+    Notes (a generated tenant, credentials falling back to demo values) go to ``err`` (default
+    stderr); ``environ`` (default ``os.environ``) gives the ``ORDWAY_*`` credentials. Raises
+    ``StartupError`` with the message ``serve`` prints. ``process.SandboxThread`` calls this too,
+    so the in-process server is configured by exactly the same code.
+    """
+    err = sys.stderr if err is None else err
     try:
         faults, options = fault_config(args), serve_options(args)
     except SettingsError as exc:
-        print(f"sandbox: {exc}", file=sys.stderr)
-        return 2
+        raise StartupError(f"sandbox: {exc}") from None
     generator = None
     if args.tenant is not None:
         try:
             tenant = json.loads(args.tenant.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            print(f"sandbox: cannot read tenant file {args.tenant}: {exc}", file=sys.stderr)
-            return 2
+            raise StartupError(f"sandbox: cannot read tenant file {args.tenant}: {exc}") from None
     else:
         tenant, generator = _generated_tenant(args)
         shape = "".join(f" {name}={value}" for name, value in generator.options.items())
         print(
             f"sandbox: generated tenant customers={generator.customers} seed={generator.seed} "
             f"as_of={generator.as_of} start={generator.start}{shape}",
-            file=sys.stderr,
+            file=err,
         )
 
-    credentials, defaulted = load_credentials()
+    credentials, defaulted = load_credentials(environ)
     if defaulted:
         print(
             f"sandbox: {', '.join(defaulted)} not set; expecting the demo value(s) "
             "(see .env.example)",
-            file=sys.stderr,
+            file=err,
         )
     try:
-        app = SandboxApp(tenant, credentials, options=options, faults=faults, generator=generator)
+        return SandboxApp(tenant, credentials, options=options, faults=faults, generator=generator)
     except TenantError as exc:
-        print(f"sandbox: invalid tenant: {exc}", file=sys.stderr)
+        raise StartupError(f"sandbox: invalid tenant: {exc}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        app = build_app(args)
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
         return 2
     server = SandboxHTTPServer((args.host, args.port), app)
 

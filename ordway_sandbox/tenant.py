@@ -1,8 +1,10 @@
 """Deterministic synthetic Ordway tenant: ``build_tenant(customers, seed, as_of, start, ...)``.
 
-See ``TENANT.md`` for the contract. The work is done by ``generator/``: ``catalogue`` (static
-set-up), ``profiles`` (tenant profiles and edge-case knobs), ``simulation`` (per-customer event
-simulation up to the end of ``as_of``), ``render`` (ids in creation order and wire JSON).
+See ``TENANT.md`` for the contract. The work is done by ``generator/`` (README.md, "Layout"):
+``catalogue`` (static set-up), ``profiles`` (tenant profiles and edge-case knobs),
+``simulation`` (each customer's life up to the end of ``as_of``), ``render`` (wire JSON), each
+delegating to one part per business concern (``contracts``, ``billing``, ``collections``,
+``usage``, ``revenue``); ids are assigned in creation order (``formats.assign_ids``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from ordway_sandbox import recognition
+from ordway_sandbox.generator.formats import assign_ids
 from ordway_sandbox.generator.profiles import (
     COLLECTIONS,
     DEFAULT_PROFILE,
@@ -22,7 +25,7 @@ from ordway_sandbox.generator.profiles import (
     TenantSpec,
     profile_named,
 )
-from ordway_sandbox.generator.render import Renderer, assign_ids
+from ordway_sandbox.generator.render import Renderer
 from ordway_sandbox.generator.simulation import CustomerSim, World, arrival_day
 
 __all__ = [
@@ -120,7 +123,7 @@ def build_tenant(
     meta.update(edges.non_default())
     tenant: dict = {"_sandbox": meta}
     for name in COLLECTIONS:
-        tenant[name] = getattr(renderer, name)() if name in shape.served else []
+        tenant[name] = renderer.render(name) if name in shape.served else []
     return tenant
 
 

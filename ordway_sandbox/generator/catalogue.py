@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ordway_sandbox import recognition as rec
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 BASE_CURRENCY = "USD"
 
 # currency -> (share of customers, price-book factor vs USD list, base USD rate, tax rate, tax name)
@@ -26,6 +27,9 @@ EXTRA_CURRENCIES: dict[str, tuple[float, Decimal, float, Decimal, str]] = {
 }
 ALL_CURRENCIES = {**CURRENCIES, **EXTRA_CURRENCIES}
 FX_PHASE = {"EUR": 0.3, "GBP": 1.7, "CAD": 4.1, "IDR": 2.9}
+
+TERMS = {"Net 30": 30, "Net 15": 15, "Due on Receipt": 0}
+"""Payment terms -> days from invoice date to due date."""
 
 _rate_cache: dict[tuple[str, int, str], tuple[float, Decimal]] = {}
 
@@ -57,6 +61,12 @@ def fx_rate(currency: str, day: date, base: str = BASE_CURRENCY) -> tuple[float,
     result = (float(value), value)
     _rate_cache[key] = result
     return result
+
+
+def q2(value: Decimal) -> Decimal:
+    """Round half-up to cents (and never ``-0.00``)."""
+    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded if rounded != 0 else ZERO
 
 
 def tax_rate(currency: str) -> Decimal:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from ordway_sandbox.__main__ import main
-from ordway_sandbox.process import SandboxError, SandboxProcess, auth_headers
+from ordway_sandbox.process import SandboxError, SandboxThread, auth_headers
 from ordway_sandbox.server import (
     DEMO_CREDENTIALS,
     GeneratorParams,
@@ -68,7 +68,7 @@ def served_app() -> Iterator[tuple[SandboxApp, str]]:
         generator=GeneratorParams(customers=3, seed=9, as_of=as_of, start=start),
     )
     server = SandboxHTTPServer(("127.0.0.1", 0), app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield app, f"http://127.0.0.1:{server.port}"
     server.stop()
@@ -148,7 +148,7 @@ def _require_generator() -> None:
 def test_serving_a_generated_tenant_and_advancing_it() -> None:
     _require_generator()
     args = ["--customers", "3", "--seed", "7", "--as-of", "2025-06-30"]
-    with SandboxProcess(args, startup_timeout=120) as process, process.client() as client:
+    with SandboxThread(args, startup_timeout=120) as process, process.client() as client:
         customers = client.get("/customers", params={"size": 50}).json()
         assert customers and all(c["id"].startswith("C-") for c in customers)
         before = process.get_tenant()
@@ -161,7 +161,7 @@ def test_serving_a_generated_tenant_and_advancing_it() -> None:
 
 def test_a_server_that_cannot_start_raises_with_its_stderr(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-tenant.json"
-    process = SandboxProcess(tenant=missing, startup_timeout=30)
+    process = SandboxThread(tenant=missing, startup_timeout=30)
     with pytest.raises(SandboxError, match=r"no-such-tenant\.json"):
         process.start()
     assert process.exit_code == 2

@@ -1,6 +1,8 @@
 """The sandbox server's API contract (ordway-api.md §2-6, §14) over real loopback HTTP.
 
-Every expectation is written out by hand from tests/fixtures/tiny_tenant.json.
+The server runs in a thread of the test process (``SandboxThread``, configured by the same CLI
+code as ``serve``); test_server_process.py starts the real process. Every expectation is written
+out by hand from tests/fixtures/tiny_tenant.json.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ordway_sandbox.process import SandboxProcess, credentials_env
+from ordway_sandbox.process import SandboxThread, credentials_env
+from ordway_sandbox.server import COLLECTION_RULES, CollectionRules, Parent
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_tenant.json"
 BODY_401 = '{"error":{"status":401,"title":"Invalid Email/Token combination."}}'
@@ -25,13 +28,13 @@ def tiny_tenant() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess(tenant=TINY) as process:
+def sandbox() -> Iterator[SandboxThread]:
+    with SandboxThread(tenant=TINY) as process:
         yield process
 
 
 @pytest.fixture(scope="module")
-def client(sandbox: SandboxProcess) -> Iterator[httpx.Client]:
+def client(sandbox: SandboxThread) -> Iterator[httpx.Client]:
     with sandbox.client() as http:
         yield http
 
@@ -65,7 +68,7 @@ def test_list_is_a_bare_array_of_the_records_as_stored(client: httpx.Client) -> 
 
 def test_default_page_size_is_20() -> None:
     tenant = {"usages": [{"id": f"U-{n:05d}", "quantity": 1.0} for n in range(1, 26)]}
-    with SandboxProcess(tenant=tenant) as process, process.client() as http:
+    with SandboxThread(tenant=tenant) as process, process.client() as http:
         assert ids(http.get("/usages")) == [f"U-{n:05d}" for n in range(25, 5, -1)]
         assert ids(http.get("/usages", params={"page": 2})) == [
             f"U-{n:05d}" for n in range(5, 0, -1)
@@ -77,7 +80,7 @@ def test_page_size_is_clamped_to_50_and_to_500_for_revenue_schedules() -> None:
         "usages": [{"id": f"U-{n:05d}"} for n in range(1, 121)],
         "revenue_schedules": [{"id": f"RS-{n:05d}"} for n in range(1, 521)],
     }
-    with SandboxProcess(tenant=tenant) as process, process.client() as http:
+    with SandboxThread(tenant=tenant) as process, process.client() as http:
         assert len(ids(http.get("/usages", params={"size": 1000}))) == 50
         assert len(ids(http.get("/usages", params={"size": 1000, "page": 3}))) == 20
         schedules = ids(http.get("/revenue_schedules", params={"size": 1000}))
@@ -200,7 +203,7 @@ def test_updated_date_filter_is_inclusive_at_millisecond_precision(
     assert ids(response) == expected
 
 
-def test_updated_date_filter_is_sent_url_encoded_on_the_wire(sandbox: SandboxProcess) -> None:
+def test_updated_date_filter_is_sent_url_encoded_on_the_wire(sandbox: SandboxThread) -> None:
     with sandbox.client() as http:
         response = http.get("/invoices?sort=updated_date,id&updated_date%3E=2024-03-06T00:00:00Z")
     assert ids(response) == ["INV-00005"]
@@ -229,7 +232,7 @@ def test_revenue_rules_ignore_sort_and_updated_date_filter(client: httpx.Client)
 
 def test_ignore_switches_can_be_overridden_on_the_command_line() -> None:
     args = ["--ignore-sort", "invoices", "--ignore-filter", "none"]
-    with SandboxProcess(args, tenant=TINY) as process, process.client() as http:
+    with SandboxThread(args, tenant=TINY) as process, process.client() as http:
         sorted_rules = http.get("/revenue_rules", params={"sort": "name"})
         assert ids(sorted_rules) == ["PR-00002", "PR-00003", "PR-00001"]
         since = {"updated_date>": "2023-06-01"}
@@ -282,6 +285,34 @@ def test_customer_payment_methods_and_notes(client: httpx.Client) -> None:
     assert client.get("/customers/C-00001/customer_notes").json() == []
 
 
+def test_one_rules_entry_gives_a_collection_its_key_field_or_a_customer_sub_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # webhooks are keyed by name (ordway-api.md §10); customer_files is a made-up sub-resource.
+    monkeypatch.setitem(COLLECTION_RULES, "webhooks", CollectionRules(key="name"))
+    files = CollectionRules(parent=Parent("customers", "customer_id"))
+    monkeypatch.setitem(COLLECTION_RULES, "customer_files", files)
+    tenant = {
+        "customers": [{"id": "C-1"}, {"id": "C-2"}],
+        "webhooks": [{"name": "invoice-sync", "url": "https://hooks.invalid/a"}],
+        "customer_files": [
+            {"id": "F-1", "customer_id": "C-2"},
+            {"id": "F-2", "customer_id": "C-1"},
+            {"id": "F-3", "customer_id": "C-2"},
+        ],
+    }
+    with SandboxThread(tenant=tenant) as process, process.client() as http:
+        assert http.get("/webhooks/invoice-sync").json()["url"] == "https://hooks.invalid/a"
+        assert ids(http.get("/webhooks"), "name") == ["invoice-sync"]
+        assert ids(http.get("/customers/C-2/customer_files")) == ["F-3", "F-1"]
+        assert ids(http.get("/customers/C-2/customer_files", params={"sort": "id"})) == [
+            "F-1",
+            "F-3",
+        ]
+        assert http.get("/customers/C-9/customer_files").status_code == 404
+        assert http.get("/customers/C-1/webhooks").status_code == 404  # not a sub-resource
+
+
 def test_responses_are_utf8_json_with_a_request_id(client: httpx.Client) -> None:
     for response in (client.get("/invoices"), client.get("/invoices/nope")):
         assert response.headers["content-type"] == "application/json; charset=utf-8"
@@ -294,7 +325,7 @@ def test_responses_are_utf8_json_with_a_request_id(client: httpx.Client) -> None
 
 
 @pytest.mark.parametrize("header", ["X-API-KEY", "X-User-Company", "X-User-Email", "X-User-Token"])
-def test_each_missing_or_wrong_auth_header_gives_401(sandbox: SandboxProcess, header: str) -> None:
+def test_each_missing_or_wrong_auth_header_gives_401(sandbox: SandboxThread, header: str) -> None:
     missing = {k: v for k, v in sandbox.headers.items() if k != header}
     wrong = {**sandbox.headers, header: sandbox.headers[header] + "x"}
     for headers in (missing, wrong):
@@ -304,14 +335,14 @@ def test_each_missing_or_wrong_auth_header_gives_401(sandbox: SandboxProcess, he
         assert response.headers["content-type"] == "application/json; charset=utf-8"
 
 
-def test_auth_header_names_are_case_insensitive(sandbox: SandboxProcess) -> None:
+def test_auth_header_names_are_case_insensitive(sandbox: SandboxThread) -> None:
     headers = {k.lower(): v for k, v in sandbox.headers.items()}
     assert httpx.get(sandbox.base_url + "/invoices", headers=headers).status_code == 200
 
 
 def test_credentials_come_from_the_environment_and_are_never_echoed() -> None:
     secret = {"ORDWAY_API_KEY": "sk-live-5ecret-key", "ORDWAY_USER_TOKEN": "tok-5ecret-token"}
-    with SandboxProcess(tenant=TINY, env=secret) as process:
+    with SandboxThread(tenant=TINY, env=secret) as process:
         demo = httpx.get(
             process.base_url + "/invoices",
             headers=process.headers | {"X-API-KEY": credentials_env()["ORDWAY_API_KEY"]},
@@ -331,7 +362,7 @@ def test_credentials_come_from_the_environment_and_are_never_echoed() -> None:
 
 def test_demo_credentials_are_used_when_the_environment_has_none() -> None:
     blank = dict.fromkeys(credentials_env(), "")
-    with SandboxProcess(tenant=TINY, env=blank) as process:
+    with SandboxThread(tenant=TINY, env=blank) as process:
         demo = {
             "X-API-KEY": "demo-api-key",
             "X-User-Company": "Demo Company",
@@ -342,7 +373,7 @@ def test_demo_credentials_are_used_when_the_environment_has_none() -> None:
         assert "ORDWAY_API_KEY" in process.stderr()
 
 
-def test_admin_api_needs_no_auth(sandbox: SandboxProcess) -> None:
+def test_admin_api_needs_no_auth(sandbox: SandboxThread) -> None:
     response = httpx.get(sandbox.admin_url + "/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
@@ -352,7 +383,7 @@ def test_admin_api_needs_no_auth(sandbox: SandboxProcess) -> None:
 
 
 def test_delete_removes_the_record_from_lists_and_single_gets() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         assert ids(http.get("/invoices", params={"sort": "id"}))[:3] == ALL_INVOICES[:3]
         response = http.delete("/invoices/INV-00002")
         assert response.status_code == 204
@@ -364,7 +395,7 @@ def test_delete_removes_the_record_from_lists_and_single_gets() -> None:
 
 
 def test_put_tenant_replaces_everything_and_get_tenant_returns_it() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         original = process.get_tenant()
         assert original == tiny_tenant()
         replacement = {"_sandbox": {"note": "v2"}, "invoices": [{"id": "INV-00042"}]}
@@ -376,7 +407,7 @@ def test_put_tenant_replaces_everything_and_get_tenant_returns_it() -> None:
 
 
 def test_put_tenant_rejects_records_without_their_key() -> None:
-    with SandboxProcess(tenant=TINY) as process:
+    with SandboxThread(tenant=TINY) as process:
         response = httpx.put(
             process.admin_url + "/tenant", json={"chart_of_accounts": [{"id": "1000"}]}
         )
@@ -384,14 +415,14 @@ def test_put_tenant_rejects_records_without_their_key() -> None:
         assert "chart_of_accounts[0]" in response.json()["errors"]["details"]["message"]
 
 
-def test_advance_is_refused_for_a_tenant_served_from_a_file(sandbox: SandboxProcess) -> None:
+def test_advance_is_refused_for_a_tenant_served_from_a_file(sandbox: SandboxThread) -> None:
     response = httpx.post(sandbox.admin_url + "/advance", params={"days": 1})
     assert response.status_code == 409
     assert "generated tenant" in response.json()["errors"]["details"]
 
 
 def test_wrap_usages_returns_the_page_under_the_collection_name_with_the_total() -> None:
-    with SandboxProcess(["--wrap-usages"], tenant=TINY) as process, process.client() as http:
+    with SandboxThread(["--wrap-usages"], tenant=TINY) as process, process.client() as http:
         body = http.get("/usages", params={"size": 2}).json()
         assert body == {
             "usages": [
@@ -405,7 +436,7 @@ def test_wrap_usages_returns_the_page_under_the_collection_name_with_the_total()
 
 
 def test_options_can_be_changed_at_runtime() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         assert isinstance(http.get("/usages").json(), list)
         process.set_options({"wrap_usages": True, "ignore_sort": []})
         assert http.get("/usages").json()["total"] == 3
@@ -419,7 +450,7 @@ def test_options_can_be_changed_at_runtime() -> None:
 
 
 def test_stats_count_api_requests_per_collection_and_status() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         http.get("/invoices", params={"page": 2})
         http.get("/invoices/INV-00001")
         http.get("/invoices/INV-09999")
@@ -446,7 +477,7 @@ def test_served_bytes_are_identical_across_servers_and_requests(client: httpx.Cl
         "/invoices?updated_date%3E=2024-03-05",
     ]
     first = [client.get(p).content for p in paths]
-    with SandboxProcess(tenant=TINY) as other, other.client() as http:
+    with SandboxThread(tenant=TINY) as other, other.client() as http:
         second = [http.get(p).content for p in paths]
     assert first == second
     assert first == [client.get(p).content for p in paths]

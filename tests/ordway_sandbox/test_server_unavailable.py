@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ordway_sandbox.process import SandboxError, SandboxProcess
+from ordway_sandbox.process import SandboxError, SandboxThread
 from ordway_sandbox.server import ServeOptions, SettingsError
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "tiny_tenant.json"
@@ -18,7 +18,7 @@ NOT_FOUND = {"errors": {"status": 404, "source": "invoices", "details": "Record 
 
 def test_unavailable_collections_answer_their_status_on_every_get_and_the_rest_is_served() -> None:
     args = ["--unavailable", "usages:403,invoices:404"]
-    with SandboxProcess(args, tenant=TINY) as process, process.client() as http:
+    with SandboxThread(args, tenant=TINY) as process, process.client() as http:
         for path, params in [("/usages", {}), ("/usages", {"page": 2}), ("/usages/U-00001", {})]:
             response = http.get(path, params=params)
             assert (response.status_code, response.json()) == (403, FORBIDDEN), path
@@ -33,7 +33,7 @@ def test_unavailable_collections_answer_their_status_on_every_get_and_the_rest_i
 
 
 def test_the_unavailable_option_can_be_set_and_cleared_at_runtime() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         assert http.get("/customers").status_code == 200
         shown = process.set_options({"unavailable": {"customers": 403}})
         assert shown["unavailable"] == {"customers": 403}
@@ -51,11 +51,11 @@ def test_an_unavailable_spec_that_is_not_collection_and_403_or_404_is_refused(sp
 
 def test_a_bad_unavailable_flag_stops_the_server_with_a_message() -> None:
     with pytest.raises(SandboxError, match="403 or 404"):
-        SandboxProcess(["--unavailable", "usages:500"], tenant=TINY).start()
+        SandboxThread(["--unavailable", "usages:500"], tenant=TINY).start()
 
 
 def test_a_collection_missing_from_the_tenant_document_already_answers_404() -> None:
-    with SandboxProcess(tenant=TINY) as process, process.client() as http:
+    with SandboxThread(tenant=TINY) as process, process.client() as http:
         tenant = process.get_tenant()
         del tenant["journal_entries"]
         process.put_tenant(tenant)
@@ -66,7 +66,7 @@ def test_a_collection_missing_from_the_tenant_document_already_answers_404() -> 
 
 def test_an_error403_fault_answers_403_on_its_page_only_and_count_times() -> None:
     args = ["--fault", "error403:invoices:2"]
-    with SandboxProcess(args, tenant=TINY) as process, process.client() as http:
+    with SandboxThread(args, tenant=TINY) as process, process.client() as http:
         assert http.get("/invoices", params={"size": 2}).status_code == 200
         second = http.get("/invoices", params={"size": 2, "page": 2})
         assert second.status_code == 403

@@ -16,7 +16,7 @@ from functools import cache
 import pytest
 
 from ordway_sandbox.__main__ import main as cli_main
-from ordway_sandbox.process import SandboxProcess
+from ordway_sandbox.process import SandboxThread
 from ordway_sandbox.tenant import COLLECTIONS, build_tenant, generator_options
 from tests.ordway_sandbox.tenant_checks import (
     check_advance_changes_only_records_stamped_that_day,
@@ -294,7 +294,7 @@ def test_advancing_a_day_changes_only_records_stamped_that_day_in_every_profile(
 def test_the_server_advance_keeps_the_profile_and_knobs():
     args = ["--customers", "6", "--seed", "7", "--as-of", "2025-06-30"]
     shape = ["--profile", "usage-only", "--drift", "--base-currency", "EUR", "--unposted"]
-    with SandboxProcess(args + shape, startup_timeout=120) as sandbox:
+    with SandboxThread(args + shape, startup_timeout=120) as sandbox:
         assert sandbox.advance(days=2)["as_of"] == "2025-07-02"
         served = sandbox.get_tenant()
     expected = build_tenant(
@@ -314,7 +314,7 @@ def test_the_server_advance_keeps_the_profile_and_knobs():
 @pytest.mark.parametrize("profile", ["billing-only", "empty"])
 def test_the_server_answers_an_unused_collection_with_an_empty_list(profile):
     args = ["--customers", "8", "--seed", "3", "--as-of", "2025-06-30", "--profile", profile]
-    with SandboxProcess(args, startup_timeout=120) as sandbox, sandbox.client() as client:
+    with SandboxThread(args, startup_timeout=120) as sandbox, sandbox.client() as client:
         served = sandbox.get_tenant()
         for name in COLLECTIONS:
             response = client.get(f"/{name}", params={"size": 50, "page": 1})
