@@ -65,3 +65,9 @@
         {{ scale }}
     )
 {%- endmacro %}
+
+{#- A figure at presentation precision (marts/presentation): rounded half away from zero (ROUND
+    on both DuckDB and Snowflake) to `scale` decimals and typed numeric(38, scale). -#}
+{% macro rounded(expression, scale=2) -%}
+    cast(round({{ expression }}, {{ scale }}) as numeric(38, {{ scale }}))
+{%- endmacro %}
