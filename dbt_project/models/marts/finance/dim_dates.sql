@@ -11,8 +11,8 @@ select
         as date_day,
     months.month,
     months.month_end,
-    cast(extract(year from months.month) as integer) as year,
-    cast(extract(quarter from months.month) as integer) as quarter,
+    cast(extract(year from months.month) as integer) as calendar_year,
+    cast(extract(quarter from months.month) as integer) as calendar_quarter,
     months.is_reported
 from {{ ref('int_months') }} as months
-inner join days on days.generated_number <= months.days_in_month
+inner join days on months.days_in_month >= days.generated_number
