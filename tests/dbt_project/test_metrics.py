@@ -32,6 +32,7 @@ import yaml
 from ordway_sandbox.process import SandboxProcess, credentials_env
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from pipelines.ordway.settings import OrdwaySettings
+from pipelines.publish import publish_duckdb, wal_path
 from tests.dbt_project.conftest import DBT, PROJECT_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_metrics")]
@@ -504,3 +505,40 @@ def test_dbt_docs_generate_builds_the_site_with_every_mart_and_metric(layer: Sem
         "agent_server",
         "bi_tools",
     }
+
+
+def test_the_published_target_answers_metric_queries_from_the_published_marts_read_only(
+    layer: SemanticLayer, monthly: dict[date, Row], tmp_path: Path
+) -> None:
+    """Publishing (pipelines/publish.py) copies every model under marts/, the time spine and
+    the presentation models included, so the semantic layer runs on what BI reads alone."""
+    manifest = json.loads((layer.project / "target" / "manifest.json").read_text())
+    marts = sorted(
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["path"].startswith("marts/")
+    )
+    assert {"dim_dates", "bi_mrr", "fct_mrr"} <= set(marts)
+    published = tmp_path / "ordway_marts.duckdb"
+    publication = publish_duckdb(layer.duckdb_path, published, marts)
+    assert set(publication.rows) == set(marts)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(layer.project, project, ignore=shutil.ignore_patterns("target", "logs"))
+    env = {**layer.env, "DBT_PROFILES_DIR": str(project), "DBT_TARGET": "published"}
+    env.pop("DUCKDB_PATH")
+    env["DUCKDB_PUBLISHED_PATH"] = str(published)
+    reader = SemanticLayer(project, published, env)
+    parse = subprocess.run(
+        [str(DBT), "parse"], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert parse.returncode == 0, parse.stdout[-3000:]
+    sql = reader.sql(["arr", "nrr", "recognized_revenue"], ["metric_time__month"])
+    assert '"published"."marts"."fct_mrr"' in sql
+    printed = {
+        r["metric_time__month"]: r for r in reader.cli(["arr", "nrr"], ["metric_time__month"])
+    }
+    assert set(printed) == {m for m, r in monthly.items() if r["arr"] is not None}
+    for month, row in printed.items():
+        assert cents(row["arr"]) == cents(monthly[month]["arr"])
+        assert (None if row["nrr"] is None else float(row["nrr"])) == monthly[month]["nrr"]
+    assert not wal_path(published).exists()  # attached read-only: nothing was written
