@@ -54,3 +54,9 @@
 {% macro date_diff(first_date, second_date, datepart) -%}
     {{ dbt.datediff(first_date, second_date, datepart) | trim }}
 {%- endmacro %}
+
+{#- Timestamps with a time zone (the audit timestamps Ordway sends, loaded by dlt as
+    TIMESTAMP WITH TIME ZONE / TIMESTAMP_TZ); the same name works on both adapters. -#}
+{% macro timestamp_tz_type() -%}
+    timestamp with time zone
+{%- endmacro %}

@@ -20,9 +20,13 @@
 {%- endmacro %}
 
 {#- Snowflake: NUMBER division is exact to the result scale max(S1, min(S1 + 6, 12)); a
-    numerator of scale 16 keeps 16 decimals (22 integer digits) before rounding to `scale`. -#}
+    numerator of scale 16 keeps 16 decimals (22 integer digits) before rounding to `scale`. The
+    result is typed numeric(38, scale) (what the marts' contracts declare). -#}
 {% macro default__decimal_divide(numerator, denominator, scale=10) -%}
-    round(cast({{ numerator }} as numeric(38, 16)) / nullif({{ denominator }}, 0), {{ scale }})
+    cast(
+        round(cast({{ numerator }} as numeric(38, 16)) / nullif({{ denominator }}, 0), {{ scale }})
+        as numeric(38, {{ scale }})
+    )
 {%- endmacro %}
 
 {#- An exact decimal as a HUGEINT in units of 10^-digits (integer and fractional parts
@@ -64,4 +68,10 @@
         * cast(0.{{ '0' * scale }}1 as decimal(38, {{ scale + 1 }})),
         {{ scale }}
     )
+{%- endmacro %}
+
+{#- A figure at presentation precision (marts/presentation): rounded half away from zero (ROUND
+    on both DuckDB and Snowflake) to `scale` decimals and typed numeric(38, scale). -#}
+{% macro rounded(expression, scale=2) -%}
+    cast(round({{ expression }}, {{ scale }}) as numeric(38, {{ scale }}))
 {%- endmacro %}

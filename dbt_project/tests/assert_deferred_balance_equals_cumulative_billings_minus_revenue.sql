@@ -1,3 +1,6 @@
+-- Dagster shows it as an asset check of fct_deferred_revenue (dagster-dbt attaches a test that
+-- reads several models to the one named in meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_deferred_revenue'}}}) }}
 -- At every month-end, cumulative billings - cumulative recognized revenue, summed directly from
 -- the billing events and the revenue schedule lines (not from the mart's running window),
 -- equals the mart's closing balance (revenue-rules §4).

@@ -1,3 +1,6 @@
+-- Dagster shows it as an asset check of fct_revenue_monthly (dagster-dbt attaches a test that
+-- reads several models to the one named in meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_revenue_monthly'}}}) }}
 -- The revenue mart and the deferred revenue roll-forward agree on recognized revenue per month,
 -- customer and currency.
 with revenue as (

@@ -1,3 +1,6 @@
+-- Dagster shows it as an asset check of int_revenue_schedule_lines_dated (dagster-dbt attaches a test that
+-- reads several models to the one named in meta.dagster.ref).
+{{ config(meta={'dagster': {'ref': {'name': 'int_revenue_schedule_lines_dated'}}}) }}
 -- Each revenue schedule's posted lines sum to its total_revenue (a schedule that does not is
 -- incomplete or double-loaded, and every revenue figure built on it is wrong).
 with lines as (

@@ -31,11 +31,12 @@ class DbtRun:
     results: list[dict[str, Any]]
 
     def failures(self) -> list[str]:
-        """`unique_id: status message` of every node that did not pass (warnings are fine)."""
+        """`unique_id: status message` of every node that did not pass (warnings are fine, and
+        so are exposures and saved queries, which `dbt build` reports as no-op)."""
         return [
             f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
             for r in self.results
-            if r["status"] not in ("success", "pass", "warn")
+            if r["status"] not in ("success", "pass", "warn", "no-op")
         ]
 
     def statuses(self, prefix: str) -> dict[str, str]:

@@ -1,6 +1,5 @@
-{#- One row per customer per month with at least one recurring line covering the month's
-    snapshot date: net and gross MRR in reporting currency (null when a line has no exchange
-    rate, never a short total). -#}
+{#- Line MRR summed per customer and month: net and gross MRR in reporting currency (null when
+    a line has no exchange rate, never a short total). -#}
 select
     month,
     customer_id,

@@ -1,4 +1,4 @@
-{#- One row per month, customer and currency with billings or recognized revenue (document
+{#- Billings and recognized revenue summed per month, customer and currency (document
     currency, up to the as-of month). -#}
 with activity as (
 

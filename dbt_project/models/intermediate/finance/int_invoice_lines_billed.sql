@@ -1,4 +1,4 @@
-{#- One row per invoice line per billing event: every billed invoice line counts in the month of
+{#- Billing events: every billed invoice line counts in the month of
     its invoice_date ("invoice"); a Reversed invoice's lines count again, negated, in the month
     of reversed_on ("reversal"; reversed_on missing = reversed in its own month). Draft never
     counts. Only documents dated on or before the as-of date. Amounts exclude tax; the

@@ -1,4 +1,4 @@
-{#- The calendar: one row per month from var spine_start_date through the later of
+{#- The calendar: months from var spine_start_date through the later of
     (a) spine_horizon_years after the as-of month and (b) the last month any billing or revenue
     schedule or schedule line reaches, so a contract scheduled further out than the horizon is
     covered (invoices and MRR only use months up to the as-of month). snapshot_date is the

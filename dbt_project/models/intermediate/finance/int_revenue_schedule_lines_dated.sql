@@ -1,4 +1,4 @@
-{#- One row per revenue schedule line, dated by its financial period and attributed to the
+{#- Revenue schedule lines, dated by their financial period and attributed to the
     schedule's customer. A line is recognized when Ordway has posted it and its period is on
     or before the as-of month; every other line is scheduled revenue (backlog), including a
     line of a past period that is not posted yet. Reporting amounts convert each line at its

@@ -1,5 +1,5 @@
-{#- One row per time-based revenue schedule per month of its service period: the independent
-    recomputation of revenue-rules §3 from total_revenue, start_date..end_date (inclusive) and
+{#- The independent recomputation of revenue-rules §3 for every time-based revenue schedule and
+    month of its service period, from total_revenue, start_date..end_date (inclusive) and
     the recognition method of the charge's revenue rule.
       Exact Days, Prorated:     round(A * d_m / N, 2), N = days in the period
       Straight-line, Prorated:  rate R = A / K where K = the term in months: its whole months

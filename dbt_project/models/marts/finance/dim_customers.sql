@@ -1,4 +1,6 @@
-{#- One row per customer, with its current MRR (latest fct_mrr month) for drill-down. -#}
+{#- Customers with their current MRR/ARR (the latest fct_mrr month) and first MRR month, for
+    drill-down. The audit timestamps are cast to one type, so a tenant without customers has the
+    same columns as any other. -#}
 with latest_mrr as (
 
     select
@@ -36,8 +38,8 @@ select
     first_mrr.first_mrr_month,
     cast(coalesce(latest_mrr.mrr, 0) as {{ money_type() }}) as current_mrr,
     cast(coalesce(latest_mrr.arr, 0) as {{ money_type() }}) as current_arr,
-    customers.created_at,
-    customers.updated_at
+    cast(customers.created_at as {{ timestamp_tz_type() }}) as created_at,
+    cast(customers.updated_at as {{ timestamp_tz_type() }}) as updated_at
 from {{ ref('stg_ordway__customers') }} as customers
 left join latest_mrr on customers.customer_id = latest_mrr.customer_id
 left join first_mrr on customers.customer_id = first_mrr.customer_id

@@ -1,4 +1,4 @@
-{#- One row per subscription (contract), with its line count and term dates. -#}
+{#- Subscriptions (contracts) with their line count and charge term dates. -#}
 with lines as (
 
     select
@@ -31,7 +31,7 @@ select
     cast(coalesce(lines.line_count, 0) as integer) as line_count,
     lines.first_charge_start_date,
     lines.last_charge_end_date,
-    subscriptions.created_at,
-    subscriptions.updated_at
+    cast(subscriptions.created_at as {{ timestamp_tz_type() }}) as created_at,
+    cast(subscriptions.updated_at as {{ timestamp_tz_type() }}) as updated_at
 from {{ ref('stg_ordway__subscriptions') }} as subscriptions
 left join lines on subscriptions.subscription_id = lines.subscription_id

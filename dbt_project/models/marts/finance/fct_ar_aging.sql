@@ -1,4 +1,4 @@
-{#- One row per open invoice as of the as-of date: invoices dated on or before it, not Draft or
+{#- Open invoices as of the as-of date: invoices dated on or before it, not Draft or
     Reversed, with a balance > 0 (balance incl. tax, as of the latest load). Days past due =
     as-of date - due_date; buckets current (not yet due), 1-30, 31-60, 61-90, 90+. -#}
 with invoices as (

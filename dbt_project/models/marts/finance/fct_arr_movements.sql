@@ -1,6 +1,7 @@
-{#- One row per month from the first to the last month of fct_mrr: the ARR bridge
-    opening + new + reactivation + expansion + contraction + churn = closing (contraction and
-    churn negative) and customer counts. ARR = 12 * MRR, reporting currency. -#}
+{#- The ARR bridge opening + new + reactivation + expansion + contraction + churn = closing
+    (contraction and churn negative) and customer counts, summed from fct_mrr's movements.
+    ARR = 12 * MRR, reporting currency. Logo churn rate = churned / opening customers (the
+    customers active at the previous month-end), exact to 10 decimals. -#}
 with mrr as (
 
     select * from {{ ref('fct_mrr') }}
@@ -29,6 +30,7 @@ by_month as (
         sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
         sum(mrr) as closing_mrr,
         sum(case when mrr > 0 then 1 else 0 end) as active_customers,
+        sum(case when previous_mrr > 0 then 1 else 0 end) as opening_customers,
         sum(case when movement = 'new' then 1 else 0 end) as new_customers,
         sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
         sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers
@@ -49,6 +51,8 @@ select
     cast(coalesce(by_month.active_customers, 0) as integer) as active_customers,
     cast(coalesce(by_month.new_customers, 0) as integer) as new_customers,
     cast(coalesce(by_month.churned_customers, 0) as integer) as churned_customers,
-    cast(coalesce(by_month.reactivated_customers, 0) as integer) as reactivated_customers
+    cast(coalesce(by_month.reactivated_customers, 0) as integer) as reactivated_customers,
+    cast(coalesce(by_month.opening_customers, 0) as integer) as opening_customers,
+    {{ decimal_divide('by_month.churned_customers', 'by_month.opening_customers') }} as logo_churn_rate
 from months
 left join by_month on months.month = by_month.month

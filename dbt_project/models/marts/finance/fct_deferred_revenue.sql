@@ -1,4 +1,4 @@
-{#- One row per month, customer and currency on a continuous month spine from the first month
+{#- The roll-forward on a continuous month spine from the first month
     with activity through the as-of month: opening + billings - recognized = closing; the net
     position splits into deferred revenue (closing > 0) and unbilled revenue (closing < 0). -#}
 with activity as (

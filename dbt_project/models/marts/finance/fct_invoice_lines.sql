@@ -1,4 +1,4 @@
-{#- One row per invoice line (all statuses, Draft included; filter on invoice_status). Amounts
+{#- Invoice lines of every status (Draft included; filter on invoice_status). Amounts
     in document currency and, at the invoice's exchange rate, in reporting currency. -#}
 select
     {{ dbt.concat(['invoices.invoice_id', "'-'", 'invoice_lines.line_no']) }} as invoice_line_key,

@@ -1,4 +1,4 @@
-{#- One row per customer per month, from the customer's first month with MRR > 0 through the
+{#- The customer's months from its first month with MRR > 0 through the
     month after its last one (capped at the as-of month), 0 where nothing is active, so churn
     rows exist. Reporting currency at the subscriptions' constant rates. Movements follow
     revenue-rules §5, evaluated in order: new, reactivation, churn, expansion, contraction,

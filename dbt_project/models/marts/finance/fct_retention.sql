@@ -1,4 +1,4 @@
-{#- One row per month of fct_arr_movements: 12-month net and gross revenue retention on ARR.
+{#- 12-month net and gross revenue retention on ARR, for each month of fct_arr_movements.
     Cohort = customers with ARR > 0 twelve months earlier; nrr = their ARR now / then,
     grr = sum(min(now, then)) / then; customers who churned count 0, new customers are outside
     the cohort. Ratios (0.9230769231 = 92.31%), rounded half away from zero to 10 decimals;
@@ -46,6 +46,8 @@ select
     months.month,
     cast(coalesce(by_month.cohort_arr, 0) as {{ money_type() }}) as cohort_arr,
     {{ decimal_divide('by_month.retained_arr', 'by_month.cohort_arr') }} as nrr,
-    {{ decimal_divide('by_month.kept_arr', 'by_month.cohort_arr') }} as grr
+    {{ decimal_divide('by_month.kept_arr', 'by_month.cohort_arr') }} as grr,
+    cast(coalesce(by_month.retained_arr, 0) as {{ money_type() }}) as cohort_arr_now,
+    cast(coalesce(by_month.kept_arr, 0) as {{ money_type() }}) as cohort_arr_kept
 from months
 left join by_month on months.month = by_month.month

@@ -1,4 +1,4 @@
-{#- One row per month, customer and currency with scheduled revenue that is not recognized as
+{#- Scheduled revenue that is not recognized as
     of the as-of date: lines of months after the as-of month (remaining performance obligation
     on the schedules) and lines of earlier months that Ordway has not posted yet
     (is_unposted_past_period). -#}

@@ -1,4 +1,4 @@
-{#- One row per month, customer and currency: revenue recognized from the posted revenue
+{#- Revenue recognized from the posted revenue
     schedule lines, up to the as-of month. The reporting total is null (and a test fails) when
     a line in another currency has no exchange rate, never short. -#}
 select

@@ -1,4 +1,4 @@
-{#- One row per revenue schedule per month in either the posted schedule lines or the
+{#- Every revenue schedule and month in either the posted schedule lines or the
     independent recomputation (revenue-rules §3): posted vs recomputed and the difference.
     Ordway posts catch-ups for closed periods into the open period, so differences are
     reported here (and by a warn-level test), never forced to zero. Schedules with an

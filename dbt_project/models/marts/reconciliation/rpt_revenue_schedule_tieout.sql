@@ -1,4 +1,4 @@
-{#- One row per revenue schedule: Ordway's recognized_revenue against the sum of the schedule's
+{#- Ordway's recognized_revenue against the sum of the schedule's
     posted lines (posted = 'Yes') whose financial period is on or before the as-of month, in the
     schedule's currency. difference = posted lines - Ordway; the tie-out check fails on any
     non-zero difference. Meaningful when the as-of date is the extraction date (the default). -#}

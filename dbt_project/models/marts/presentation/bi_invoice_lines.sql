@@ -1,0 +1,31 @@
+{#- fct_invoice_lines for people and BI tools: money rounded half away from zero to cents;
+    the exact values stay in fct_invoice_lines. -#}
+select
+    invoice_line_key,
+    invoice_id,
+    line_no,
+    customer_id,
+    invoice_date,
+    due_date,
+    invoice_status,
+    reversed_date,
+    subscription_id,
+    subscription_line_id,
+    charge_id,
+    product_id,
+    plan_id,
+    charge_type,
+    description,
+    start_date,
+    end_date,
+    currency,
+    exchange_rate,
+    unit_price,
+    list_price,
+    quantity,
+    discount_percent,
+    {{ rounded('billed_amount', 2) }} as billed_amount,
+    {{ rounded('tax_amount', 2) }} as tax_amount,
+    is_taxable,
+    {{ rounded('billed_amount_reporting', 2) }} as billed_amount_reporting
+from {{ ref('fct_invoice_lines') }}
