@@ -24,7 +24,6 @@ from apps.marts import SCHEMA, Reader
 
 M = SCHEMA
 #: Payment statuses whose money was received (Ordway's statuses, docs/ordway-api.md).
-CASH_STATUSES = ("Processed", "Partially refunded", "Refunded")
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 MOVEMENTS = ("new", "expansion", "contraction", "churn", "reactivation", "unchanged")
 FAR_PAST = date(1900, 1, 1)
@@ -49,11 +48,10 @@ class Metric:
 
 
 def _cash_sql() -> str:
-    statuses = ", ".join(f"'{s}'" for s in CASH_STATUSES)  # constants, not arguments
+    # the semantic layer's cash_collected (fct_payments.yml): is_collected, gross of refunds
     return (
-        f"SELECT payment_month AS month, currency, "
-        f"sum(payment_amount - coalesce(refunded_amount, 0)) AS value FROM {M}.fct_payments "
-        f"WHERE payment_status IN ({statuses}) AND payment_month BETWEEN ? AND ? "
+        f"SELECT payment_month AS month, currency, sum(payment_amount) AS value "
+        f"FROM {M}.fct_payments WHERE is_collected AND payment_month BETWEEN ? AND ? "
         "GROUP BY ALL ORDER BY month, currency"
     )
 
@@ -177,10 +175,11 @@ METRICS: dict[str, Metric] = {
             "Cash collected",
             "money",
             "document",
-            "fct_payments.payment_amount, refunded_amount",
-            "Payments received (status Processed, Partially refunded or Refunded) by payment "
-            "month, less the amount refunded on them (the marts carry no refund date, so a "
-            "refund counts in its payment's month); fees are not deducted.",
+            "fct_payments.payment_amount where is_collected",
+            "Payments received (is_collected: status Processed, Partially refunded or Refunded, "
+            "dbt var collected_payment_statuses) by payment month, gross of later refunds (a "
+            "refund is an outflow of its own); fees are not deducted. The semantic layer's "
+            "cash_collected.",
             _cash_sql(),
         ),
         Metric(

@@ -355,8 +355,8 @@ def billings_and_cash() -> None:
     )
     st.caption(
         "Billings: net invoice lines, tax excluded (reversals negated in their month). Cash: "
-        f"payments {', '.join(figures.CASH_STATUSES)}, less refunds, tax included; fees not "
-        "deducted."
+        "payments received (Processed, Partially refunded or Refunded), gross of later refunds, "
+        "tax included; fees not deducted."
     )
     money_table(
         rows[-12:],
