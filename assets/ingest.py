@@ -65,19 +65,19 @@ from assets.resources import (
     WAREHOUSE_POOL,
     warehouse_kind,
 )
+from pipelines.config import ConfigError, OrdwaySettings
 from pipelines.ordway.client import OrdwayClient, OrdwayError
-from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract, table_row_counts
-from pipelines.ordway.progress import ExtractProgress
-from pipelines.ordway.settings import (
+from pipelines.ordway.contract import (
     COLLECTIONS,
     DELETIONS_TABLE,
     FULL_REFRESH_COLLECTIONS,
     INCREMENTAL_COLLECTIONS,
     PIPELINE_NAME,
-    ConfigError,
-    Mode,
-    OrdwaySettings,
 )
+from pipelines.ordway.modes import Mode
+from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from pipelines.ordway.progress import ExtractProgress
+from pipelines.ordway.snapshot import table_row_counts
 from pipelines.ordway.source import ordway_source
 
 EXTRACT_MODES = ("incremental", "full", "sweep", "backfill")

@@ -50,7 +50,7 @@ def publish_marts(tables: list[str]) -> Publication:
     the caller holds it)."""
     if warehouse_kind() == "duckdb":
         return publish_duckdb(duckdb_path(), published_duckdb_path(), tables)
-    from pipelines.warehouse import snowflake_settings_from_env
+    from pipelines.config import snowflake_settings_from_env
 
     database = snowflake_settings_from_env().database
     with snowflake_sql_client() as client:

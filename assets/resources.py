@@ -269,8 +269,9 @@ def snowflake_sql_client() -> Iterator[Any]:
     """dlt's Snowflake sql_client for the project's validated SNOWFLAKE_* settings."""
     import dlt
 
-    from pipelines.ordway.settings import PIPELINE_NAME
-    from pipelines.warehouse import dlt_snowflake_destination, snowflake_settings_from_env
+    from pipelines.config import snowflake_settings_from_env
+    from pipelines.ordway.contract import PIPELINE_NAME
+    from pipelines.warehouse import dlt_snowflake_destination
 
     pipeline = dlt.pipeline(
         pipeline_name=PIPELINE_NAME,

@@ -14,7 +14,7 @@ from dagster import AssetKey, BackfillPolicy, MonthlyPartitionsDefinition
 from assets.definitions import defs
 from assets.jobs import ALL_JOBS
 from assets.resources import REPO_ROOT
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from tests.assets.conftest import run_python
 
 RAW_COLLECTIONS = {

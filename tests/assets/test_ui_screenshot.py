@@ -27,7 +27,7 @@ import pytest
 
 from assets.resources import REPO_ROOT
 from ordway_sandbox.process import SandboxProcess
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from tests.assets.browser import CHROMIUM, Browser, DagsterGraphQL
 
 pytestmark = [pytest.mark.slow]

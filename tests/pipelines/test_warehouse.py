@@ -15,17 +15,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dbt.adapters.snowflake.auth import private_key_from_file, private_key_from_string
 
-from pipelines.ordway.settings import ConfigError
-from pipelines.warehouse import (
+from pipelines.config import (
+    ConfigError,
     SnowflakeSettings,
-    WarehouseConfigError,
     check_warehouse_env,
-    dbt_env,
-    dlt_snowflake_credentials,
-    dlt_snowflake_destination,
     snowflake_settings_from_env,
-    warehouse_from_env,
+    warehouse_kind,
 )
+from pipelines.warehouse import dbt_env, dlt_snowflake_credentials, dlt_snowflake_destination
 
 PASSWORD = "pw-Zq81-never-print"
 PASSPHRASE = "phrase-Kx72-never-print"
@@ -71,7 +68,7 @@ def _der(key: rsa.RSAPrivateKey) -> bytes:
 
 
 def _error(env: dict[str, str]) -> str:
-    with pytest.raises(WarehouseConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:
         snowflake_settings_from_env(env)
     return str(caught.value)
 
@@ -85,14 +82,14 @@ def _body(pem_text: str) -> str:
 
 
 def test_warehouse_defaults_to_duckdb_and_accepts_snowflake_in_any_case() -> None:
-    assert warehouse_from_env({}) == "duckdb"
-    assert warehouse_from_env({"WAREHOUSE": " "}) == "duckdb"
-    assert warehouse_from_env({"WAREHOUSE": "SnowFlake"}) == "snowflake"
+    assert warehouse_kind({}) == "duckdb"
+    assert warehouse_kind({"WAREHOUSE": " "}) == "duckdb"
+    assert warehouse_kind({"WAREHOUSE": "SnowFlake"}) == "snowflake"
 
 
 def test_an_unknown_warehouse_is_refused_naming_the_variable() -> None:
-    with pytest.raises(WarehouseConfigError, match="WAREHOUSE='bigquery'"):
-        warehouse_from_env({"WAREHOUSE": "bigquery"})
+    with pytest.raises(ConfigError, match="WAREHOUSE='bigquery'"):
+        warehouse_kind({"WAREHOUSE": "bigquery"})
 
 
 def test_check_warehouse_env_ignores_snowflake_variables_for_duckdb() -> None:

@@ -17,7 +17,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from assets.definitions import defs
 from ordway_sandbox.process import SandboxProcess
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from scripts.run_nightly import failure_summary
 from tests.assets.conftest import isolate_environment
 from tests.reliability.process_support import PARTITION, job_env, sandbox, start_nightly

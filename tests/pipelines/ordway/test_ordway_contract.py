@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ordway.settings import COLLECTIONS, KINDS, FieldTypes, _types
+from pipelines.ordway.contract import COLLECTIONS, KINDS, FieldTypes, _types
 
 STAGING = Path(__file__).resolve().parents[3] / "dbt_project" / "models" / "staging" / "ordway"
 RELATION = re.compile(r"set\s+raw_relation\s*=\s*source\(\s*'ordway'\s*,\s*'(\w+)'\s*\)")

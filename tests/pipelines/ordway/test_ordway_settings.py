@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ordway.pipeline import ensure_duckdb_path
-from pipelines.ordway.settings import COLLECTIONS, ConfigError, OrdwaySettings
+from pipelines.config import ConfigError, OrdwaySettings
+from pipelines.ordway.contract import COLLECTIONS
+from pipelines.warehouse import ensure_duckdb_path
 
 CREDENTIALS = {
     "ORDWAY_API_KEY": "k",
