@@ -46,7 +46,7 @@ from pipelines.ordway.contract import (
     INCREMENTAL_COLLECTIONS,
 )
 from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
-from tests.dbt_project.conftest import DbtRun, run_dbt
+from tests.support.dbt import DbtRun, run_dbt
 from tests.support.source import cursors, generated_sandbox, settings_for
 from tests.support.upstream_edits import edit_upstream
 

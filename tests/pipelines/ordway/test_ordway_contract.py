@@ -72,7 +72,7 @@ def test_every_column_staging_reads_is_declared_with_the_kind_its_cast_expects()
         if declared != expected:
             problems.append(
                 f"{model}: {table}.{column} is cast as {cast} ({expected}) but declared "
-                f"{declared or 'nowhere'} in pipelines/ordway/settings.py"
+                f"{declared or 'nowhere'} in pipelines/ordway/contract.py"
             )
     assert not problems, "\n".join(problems)
 
