@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,23 +54,54 @@ def test_definitions_build_with_no_ordway_variables(clean_env):
     }
 
 
-def test_importing_the_code_location_modules_reads_no_setting():
-    # Only functions read the environment (pipelines/config/); no module of the code location
-    # calls one at import. Oracle: the modules' top-level statements, outside any def or class.
-    readers = re.compile(
-        r"\b(value|raw|required|warehouse_kind|duckdb_path|published_duckdb_path"
-        r"|pipelines_dir|lock_timeout_seconds|monthly_partitions|from_env"
-        r"|dbt_project|dbt_vars|build_\w+)\("
+#: Functions that read the environment or build from it.
+SETTING_READERS = re.compile(
+    r"^(value|raw|required|from_env|warehouse_kind|duckdb_path|published_duckdb_path"
+    r"|pipelines_dir|lock_timeout_seconds|monthly_partitions|dbt_project|dbt_vars|build_\w+)$"
+)
+
+
+def calls_at_import(tree: ast.Module) -> set[str]:
+    """Names of the functions a module calls when it is imported: its top-level statements,
+    class bodies, decorators and default values, but not the bodies of its functions."""
+    called: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            defaults = [d for d in node.args.kw_defaults if d is not None]
+            pending += [*node.decorator_list, *node.args.defaults, *defaults]
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            called.add(name)
+        pending += [child for child in ast.iter_child_nodes(node) if child is not None]
+    return called
+
+
+def test_the_scan_of_import_time_calls_skips_function_bodies():
+    tree = ast.parse(
+        "X = value('A')\n"
+        "@schedule(cron=value('B'))\n"
+        "def f(d=raw('C')):\n"
+        "    return dbt_project()\n"
     )
+    assert calls_at_import(tree) == {"value", "schedule", "raw"}
+
+
+def test_importing_the_code_location_modules_reads_no_setting():
+    # Only functions read the environment (pipelines/config/) or build from it; no module of
+    # the code location calls one at import, except the code location itself (definitions.py:
+    # defs = build_definitions()).
     for path in sorted((REPO_ROOT / "assets").glob("*.py")):
         if path.name == "definitions.py":
-            continue  # the code location itself: defs = build_definitions()
-        top_level = [
-            line
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line and not line[0].isspace() and not line.startswith(("def ", "class ", "@"))
-        ]
-        assert not [line for line in top_level if readers.search(line)], path
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        readers = sorted(n for n in calls_at_import(tree) if SETTING_READERS.match(n))
+        assert readers == [], path
 
 
 def test_every_raw_collection_is_one_dlt_asset_in_group_ordway_raw():

@@ -29,8 +29,8 @@ from assets.schedules import build_schedules
 from assets.sensors import ordway_run_failure_alert, overdue_alert
 
 UTC_DAY = datetime(2026, 3, 10, tzinfo=UTC)
-ordway_nightly_schedule = defs.get_schedule_def("ordway_nightly_schedule")
-ordway_delete_sweep_schedule = defs.get_schedule_def("ordway_delete_sweep_schedule")
+ordway_nightly_schedule = defs.resolve_schedule_def("ordway_nightly_schedule")
+ordway_delete_sweep_schedule = defs.resolve_schedule_def("ordway_delete_sweep_schedule")
 WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))  # 3 months
 
 
