@@ -31,7 +31,6 @@ from pipelines.config.variables import (
     Variable,
     raw,
     required,
-    secret_values,
     value,
 )
 from pipelines.config.warehouse import (
@@ -66,7 +65,6 @@ __all__ = [
     "published_duckdb_path",
     "raw",
     "required",
-    "secret_values",
     "snowflake_settings_from_env",
     "value",
     "warehouse_kind",

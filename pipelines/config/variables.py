@@ -461,12 +461,6 @@ def required(name: str, meaning: str, env: Environment | None = None) -> Any:
     return result
 
 
-def secret_values(env: Environment | None = None) -> tuple[str, ...]:
-    """The values of every secret variable that is set (to prove they never leak)."""
-    env = os.environ if env is None else env
-    return tuple(env[v.name] for v in _VARIABLES if v.secret and env.get(v.name, "").strip())
-
-
 __all__ = [
     "VARIABLES",
     "ConfigError",
@@ -474,6 +468,5 @@ __all__ = [
     "Variable",
     "raw",
     "required",
-    "secret_values",
     "value",
 ]
