@@ -13,6 +13,7 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from pipelines.config.variables import ConfigError, Environment, required, timestamp, value
+from pipelines.ordway.contract import COLLECTIONS
 
 #: API roots of Ordway's environments (ORDWAY_ENVIRONMENT); ORDWAY_BASE_URL wins over them.
 ENVIRONMENT_URLS = {
@@ -31,12 +32,6 @@ CREDENTIALS = (
     ("ORDWAY_USER_EMAIL", "user_email"),
     ("ORDWAY_USER_TOKEN", "user_token"),
 )
-
-
-def _all_collections() -> tuple[str, ...]:
-    from pipelines.ordway.contract import COLLECTIONS  # a leaf module; see variables.py
-
-    return tuple(COLLECTIONS)
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ class OrdwaySettings:
 
     def __post_init__(self) -> None:
         if not self.collections:
-            object.__setattr__(self, "collections", _all_collections())
+            object.__setattr__(self, "collections", tuple(COLLECTIONS))
 
     def enabled(self, names: Sequence[str]) -> tuple[str, ...]:
         """`names` that ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS leave in, in their order."""
@@ -130,7 +125,7 @@ class OrdwaySettings:
         chosen = value("ORDWAY_COLLECTIONS", env)
         skipped = value("ORDWAY_SKIP_COLLECTIONS", env) or ()
         collections = tuple(
-            n for n in _all_collections() if (chosen is None or n in chosen) and n not in skipped
+            n for n in tuple(COLLECTIONS) if (chosen is None or n in chosen) and n not in skipped
         )
         if not collections:
             raise ConfigError(

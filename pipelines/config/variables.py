@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pipelines.ordway.contract import COLLECTIONS
+
 #: The environment to read: os.environ, or a mapping given by the caller (tests, subprocess env).
 Environment = Mapping[str, str]
 
@@ -151,10 +153,6 @@ def secret_url(name: str, raw: str) -> str:
 
 def collection_names(name: str, raw: str) -> tuple[str, ...]:
     """Comma-separated Ordway collection names, each one the contract knows."""
-    # imported here: the contract is a leaf module, but its package imports the source, which
-    # reads this configuration
-    from pipelines.ordway.contract import COLLECTIONS
-
     names = tuple(n.strip() for n in raw.split(",") if n.strip())
     unknown = [n for n in names if n not in COLLECTIONS]
     if unknown:
