@@ -74,7 +74,7 @@ from pipelines.ordway.contract import (
     INCREMENTAL_COLLECTIONS,
     PIPELINE_NAME,
 )
-from pipelines.ordway.modes import MODES, Mode
+from pipelines.ordway.modes import COMPLETE_LISTING_MODES, MODES, Mode
 from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
 from pipelines.ordway.progress import ExtractProgress
 from pipelines.ordway.snapshot import table_row_counts
@@ -132,7 +132,7 @@ def extraction_plan(
     last).
     """
     tagged = tagged_mode(tags)
-    if tagged in ("full", "sweep"):
+    if tagged in COMPLETE_LISTING_MODES:
         return ExtractionPlan(mode=tagged)  # type: ignore[arg-type]
     if tagged == "backfill" or BACKFILL_TAG in tags or not tagged:
         if window is None:
@@ -375,7 +375,7 @@ def build_raw_assets(
     ) -> Iterator[MaterializeResult]:
         """Re-reads and replaces the selected full-refresh collections, whatever the run's mode."""
         tagged = tagged_mode(context.run.tags)
-        plan = ExtractionPlan(mode="full" if tagged in ("full", "sweep") else "incremental")
+        plan = ExtractionPlan(mode="full" if tagged in COMPLETE_LISTING_MODES else "incremental")
         names = _selected(context, FULL_REFRESH_COLLECTIONS)
         yield from _extract(context, ordway.settings(), plan, names, "every record")
 
