@@ -129,14 +129,17 @@ def path(name: str, raw: str) -> Path:
     return Path(raw)
 
 
-def http_url(example: str) -> Parser:
+def http_url(
+    example: str, *, what: str = "an http(s) URL with a host", echo: bool = False
+) -> Parser:
     """An http(s) URL with a host, no query string and no credentials, without a trailing
-    slash. The value is never echoed (a URL may carry a token in its path)."""
+    slash. The value is echoed in an error only with ``echo`` (a URL may carry a token)."""
 
     def parse(name: str, raw: str) -> str:
         parts = urlsplit(raw)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{name} must be an http(s) URL with a host, e.g. {example}")
+            where = f"{name}={raw!r}" if echo else name
+            raise ConfigError(f"{where} must be {what}, e.g. {example}")
         if parts.query or parts.username or parts.password:
             raise ConfigError(f"{name} must not contain a query string or credentials")
         return raw.rstrip("/")
@@ -388,7 +391,7 @@ _VARIABLES = [
         "DAGSTER_WEBSERVER_URL",
         "address of the Dagster UI, for the links in alerts",
         "Dagster",
-        http_url("http://127.0.0.1:3000"),
+        http_url("http://127.0.0.1:3000", what="the http(s) address of the Dagster UI", echo=True),
         default="http://127.0.0.1:3000",
     ),
     Variable("SLACK_WEBHOOK_URL", "Slack incoming webhook", "Dagster", secret_url, secret=True),

@@ -84,10 +84,7 @@ def calls_at_import(tree: ast.Module) -> set[str]:
 
 def test_the_scan_of_import_time_calls_skips_function_bodies():
     tree = ast.parse(
-        "X = value('A')\n"
-        "@schedule(cron=value('B'))\n"
-        "def f(d=raw('C')):\n"
-        "    return dbt_project()\n"
+        "X = value('A')\n@schedule(cron=value('B'))\ndef f(d=raw('C')):\n    return dbt_project()\n"
     )
     assert calls_at_import(tree) == {"value", "schedule", "raw"}
 

@@ -58,7 +58,11 @@ def test_each_value_gets_its_type() -> None:
         ("TIEOUT_TOLERANCE", "-0.01", "TIEOUT_TOLERANCE='-0.01' must be an amount >= 0"),
         ("ORDWAY_BACKFILL_START", "2020-13-01", "ORDWAY_BACKFILL_START='2020-13-01' is not a date"),
         ("WAREHOUSE", "bigquery", "WAREHOUSE='bigquery' must be 'duckdb' or 'snowflake'"),
-        ("DAGSTER_WEBSERVER_URL", "localhost:3000", "DAGSTER_WEBSERVER_URL must be an http(s)"),
+        (
+            "DAGSTER_WEBSERVER_URL",
+            "localhost:3000",
+            "DAGSTER_WEBSERVER_URL='localhost:3000' must be the http(s) address of the Dagster UI",
+        ),
     ],
 )
 def test_an_invalid_value_is_refused_naming_the_variable(
