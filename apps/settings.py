@@ -13,41 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.publish import published_duckdb_path
+from pipelines.config import value
+from pipelines.config.warehouse import published_duckdb_path
 
-#: DUCKDB_PATH's default, as for the pipeline (assets.resources.duckdb_path).
-DEFAULT_DUCKDB_PATH = "data/ordway.duckdb"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-class AppSettingError(ValueError):
-    """An app setting is invalid; the message names the variable (never another value)."""
-
-
-def _text(name: str, default: str, env: Mapping[str, str]) -> str:
-    return (env.get(name) or "").strip() or default
-
-
-def _number(
-    name: str, default: float, env: Mapping[str, str], *, minimum: float, maximum: float
-) -> float:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise AppSettingError(f"{name}={raw!r} is not a number") from None
-    if not minimum <= value <= maximum:
-        raise AppSettingError(f"{name}={raw!r} must be between {minimum:g} and {maximum:g}")
-    return value
-
-
-def _port(name: str, default: int, env: Mapping[str, str]) -> int:
-    value = _number(name, default, env, minimum=1, maximum=65535)
-    if value != int(value):
-        raise AppSettingError(f"{name}={value!r} is not a whole number")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -67,26 +36,17 @@ class AppSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
-        env = os.environ if env is None else env
-        working = Path(_text("DUCKDB_PATH", DEFAULT_DUCKDB_PATH, env)).expanduser()
-        try:
-            published = published_duckdb_path(working, env)
-        except ValueError as exc:  # WarehouseConfigError names DUCKDB_PUBLISHED_PATH
-            raise AppSettingError(str(exc)) from None
-        currency = _text("REPORTING_CURRENCY", "USD", env).upper()
-        if not (len(currency) == 3 and currency.isalpha()):
-            raise AppSettingError(f"REPORTING_CURRENCY={currency!r} is not a 3-letter ISO code")
+        """The apps' settings, each variable parsed by its one registered parser
+        (``pipelines/config/variables.py``); raises ConfigError naming the variable."""
         return cls(
-            published_path=published,
-            reporting_currency=currency,
-            dashboard_host=_text("DASHBOARD_HOST", "127.0.0.1", env),
-            dashboard_port=_port("DASHBOARD_PORT", 8501, env),
-            mcp_http_host=_text("MCP_HTTP_HOST", "127.0.0.1", env),
-            mcp_http_port=_port("MCP_HTTP_PORT", 8000, env),
-            mcp_max_rows=int(_number("MCP_MAX_ROWS", 500, env, minimum=1, maximum=10000)),
-            mcp_query_timeout_seconds=_number(
-                "MCP_QUERY_TIMEOUT_SECONDS", 10.0, env, minimum=0.1, maximum=600
-            ),
+            published_path=published_duckdb_path(env=env),
+            reporting_currency=value("REPORTING_CURRENCY", env) or "USD",
+            dashboard_host=value("DASHBOARD_HOST", env),
+            dashboard_port=value("DASHBOARD_PORT", env),
+            mcp_http_host=value("MCP_HTTP_HOST", env),
+            mcp_http_port=value("MCP_HTTP_PORT", env),
+            mcp_max_rows=value("MCP_MAX_ROWS", env),
+            mcp_query_timeout_seconds=value("MCP_QUERY_TIMEOUT_SECONDS", env),
         )
 
 

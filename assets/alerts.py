@@ -19,30 +19,29 @@ debug logging, which prints the URL and headers, is held at WARNING).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from dagster import DagsterEvent, DagsterEventType, DagsterRun
 
-from assets.resources import SettingError, env_str
+from assets.names import (
+    BACKFILL_TAG,
+    IMPLICIT_ASSET_JOB_PREFIX,
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+)
+from pipelines.config import ConfigError, value
 
 log = logging.getLogger(__name__)
 # slack_sdk logs the webhook URL and the Authorization header at DEBUG (and retries at INFO).
 logging.getLogger("slack_sdk").setLevel(logging.WARNING)
 
-DEFAULT_WEBSERVER_URL = "http://127.0.0.1:3000"
 HEADER_CHARS = 150  # Slack's limit for a header block
 SECTION_CHARS = 3000  # Slack's limit for a section's text
 ERROR_CHARS = 1500
 LISTED_ASSETS = 3
-ASSET_JOB_PREFIX = "__ASSET_JOB"
-BACKFILL_TAG = "dagster/backfill"
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 class AlertDeliveryError(RuntimeError):
@@ -55,14 +54,7 @@ class AlertDeliveryError(RuntimeError):
 
 def webserver_url() -> str:
     """DAGSTER_WEBSERVER_URL without a trailing slash (default http://127.0.0.1:3000)."""
-    url = env_str("DAGSTER_WEBSERVER_URL", DEFAULT_WEBSERVER_URL).rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingError(
-            f"DAGSTER_WEBSERVER_URL={url!r} must be the http(s) address of the Dagster UI, "
-            "e.g. http://127.0.0.1:3000"
-        )
-    return url
+    return value("DAGSTER_WEBSERVER_URL")
 
 
 def run_url(run_id: str) -> str:
@@ -82,15 +74,13 @@ class SlackDestination:
 
 def slack_destination() -> SlackDestination:
     """Where alerts go, from SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN + SLACK_CHANNEL."""
-    webhook = os.environ.get("SLACK_WEBHOOK_URL", "").strip()
+    webhook = value("SLACK_WEBHOOK_URL")
     if webhook:
-        if urlsplit(webhook).scheme not in ("http", "https"):
-            raise SettingError("SLACK_WEBHOOK_URL must be an https:// URL (value not shown)")
         return SlackDestination("webhook", secret=webhook)
-    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    channel = env_str("SLACK_CHANNEL", "")
+    token = value("SLACK_BOT_TOKEN")
+    channel = value("SLACK_CHANNEL")
     if token and not channel:
-        raise SettingError("SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not (e.g. #finance-data)")
+        raise ConfigError("SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not (e.g. #finance-data)")
     if token:
         return SlackDestination("bot", secret=token, channel=channel)
     return SlackDestination("log")
@@ -211,7 +201,7 @@ def run_label(run: DagsterRun) -> str:
     """A name for a run people recognise: the job, or for runs launched from the asset graph
     (``__ASSET_JOB``) the selected assets or checks; plus the backfill id and partitions."""
     parts: list[str] = []
-    if run.job_name.startswith(ASSET_JOB_PREFIX):
+    if run.job_name.startswith(IMPLICIT_ASSET_JOB_PREFIX):
         keys = sorted(key.to_user_string() for key in run.asset_selection or ())
         checks = sorted(
             f"{key.name} on {key.asset_key.to_user_string()}"

@@ -1,4 +1,4 @@
-"""Asset checks beyond the dbt tests. Each one reads the warehouse through ``resources.query``
+"""Asset checks beyond the dbt tests. Each one reads the warehouse through ``warehouse.query``
 under the warehouse lock (a DuckDB file cannot be read while another process writes it) and
 explains a failure in its ``explanation`` metadata. The tie-outs audit the build before it is
 published: they read the working marts (``working_marts_schema()``), never the published copy.
@@ -26,7 +26,7 @@ the marts). A result with severity WARN is reported (run log, UI, alert) but blo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from dagster import (
@@ -44,19 +44,11 @@ from dagster import (
 
 from assets.ingest import DELETIONS_KEY, RAW_COLLECTION_KEYS
 from assets.locking import warehouse_lock
-from assets.resources import (
-    RAW_DATASET,
-    WAREHOUSE_POOL,
-    SettingError,
-    WarehouseUnavailableError,
-    env_float,
-    env_str,
-    markdown_table,
-    now_utc,
-    query,
-    working_marts_schema,
-)
+from assets.metadata import markdown_table
+from assets.names import RAW_DATASET, WAREHOUSE_POOL
 from assets.transform import MRR_TIEOUT_KEY, REVENUE_TIEOUT_KEY
+from assets.warehouse import WarehouseUnavailableError, query, working_marts_schema
+from pipelines.config import value
 
 TOP_OFFENDERS = 10
 FRESHNESS_CHECK = "dlt_load_freshness"
@@ -92,7 +84,7 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def freshness_hours() -> float:
-    return env_float("FRESHNESS_HOURS", 36.0, minimum=0.0)
+    return float(value("FRESHNESS_HOURS"))
 
 
 def last_successful_load() -> datetime | None:
@@ -174,7 +166,7 @@ def dlt_load_freshness() -> AssetCheckResult:
     threshold = freshness_hours()
     with warehouse_lock():
         last = last_successful_load()
-    verdict = freshness_verdict(last, now_utc(), threshold)
+    verdict = freshness_verdict(last, datetime.now(UTC), threshold)
     return AssetCheckResult(
         passed=verdict.passed,
         severity=AssetCheckSeverity.ERROR,
@@ -249,7 +241,7 @@ def _previous_row_count(
     pool=WAREHOUSE_POOL,
 )
 def raw_row_count_cliffs(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
-    threshold = env_float("ROW_COUNT_DROP_PCT", 20.0, minimum=0.0)
+    threshold = float(value("ROW_COUNT_DROP_PCT"))
     keys = sorted(
         {check_key.asset_key for check_key in context.selected_asset_check_keys},
         key=lambda k: k.to_user_string(),
@@ -302,14 +294,7 @@ def _count_rows(key: AssetKey, existing: set[str]) -> int:
 def tieout_tolerance() -> Decimal:
     """TIEOUT_TOLERANCE: the largest per-row difference (in the row's currency) reported as a
     warning instead of failing the run; default 0.00, i.e. every cent fails."""
-    raw = env_str("TIEOUT_TOLERANCE", "0.00")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise SettingError(f"TIEOUT_TOLERANCE={raw!r} is not an amount like 0.01") from None
-    if not value.is_finite() or value < 0:
-        raise SettingError(f"TIEOUT_TOLERANCE={raw!r} must be an amount >= 0")
-    return value
+    return value("TIEOUT_TOLERANCE")
 
 
 def _format(value: Any) -> Any:

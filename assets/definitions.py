@@ -1,24 +1,48 @@
-"""The code location loaded by ``workspace.yaml``: dlt assets (ingest), dbt assets (transform),
-the published marts (publish), checks, jobs, schedules and sensors. Loads with no Ordway
-credentials in the environment."""
+"""The code location loaded by ``workspace.yaml``: ``defs = build_definitions()``.
+
+Every definition that depends on configuration or on the dbt manifest is built by a function
+here, never at import of its module: the monthly partitions (ORDWAY_BACKFILL_START), the raw dlt
+assets (their warehouse kind), the dbt assets (the manifest, prepared when stale), the published
+marts, the jobs and the schedules (NIGHTLY_CRON, ...). Checks and alert sensors read their
+settings when they run and are plain module-level definitions. Building needs no Ordway
+credentials: the asset bodies read them at run time (the ``ordway`` resource).
+"""
 
 from __future__ import annotations
 
 from dagster import Definitions
 
 from assets.checks import ALL_CHECKS
-from assets.ingest import RAW_ASSETS
-from assets.jobs import ALL_JOBS
-from assets.publish import published_marts
-from assets.resources import dbt_resource
-from assets.schedules import ALL_SCHEDULES, ALL_SENSORS
-from assets.transform import ordway_dbt_assets
+from assets.dbt_cli import dbt_project, dbt_resource
+from assets.ingest import build_raw_assets
+from assets.jobs import build_jobs
+from assets.partitions import monthly_partitions
+from assets.publish import build_published_marts, mart_keys
+from assets.resources import OrdwayResource
+from assets.schedules import build_schedules
+from assets.sensors import ALERT_SENSORS
+from assets.transform import build_dbt_assets
+from pipelines.config import warehouse_kind
 
-defs = Definitions(
-    assets=[*RAW_ASSETS, ordway_dbt_assets, published_marts],
-    asset_checks=ALL_CHECKS,
-    jobs=ALL_JOBS,
-    schedules=ALL_SCHEDULES,
-    sensors=ALL_SENSORS,
-    resources={"dbt": dbt_resource()},
-)
+
+def build_definitions() -> Definitions:
+    """The whole code location, from the environment as it is now."""
+    warehouse = warehouse_kind()
+    partitions = monthly_partitions()
+    dbt_assets = build_dbt_assets(dbt_project())
+    jobs = build_jobs(partitions)
+    return Definitions(
+        assets=[
+            *build_raw_assets(partitions, warehouse),
+            dbt_assets,
+            build_published_marts(mart_keys(dbt_assets), warehouse),
+        ],
+        asset_checks=ALL_CHECKS,
+        jobs=jobs,
+        schedules=build_schedules(jobs),
+        sensors=ALERT_SENSORS,
+        resources={"dbt": dbt_resource(warehouse), "ordway": OrdwayResource()},
+    )
+
+
+defs = build_definitions()

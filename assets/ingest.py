@@ -1,5 +1,6 @@
 """The dlt assets: one Dagster asset per Ordway collection, key ``["ordway_raw", <collection>]``,
-in two multi-assets that both call ``run_extract`` (the CLI's entry point):
+in two multi-assets, built by ``build_raw_assets(partitions_def, warehouse)``, that both call
+``run_extract`` (the CLI's entry point):
 
 - ``ordway_raw_incremental``: the ten incremental collections, monthly partitions
   (``assets/partitions.py``), single-run backfills;
@@ -15,8 +16,9 @@ The asset graph is built from *spec* sources: the real ``ordway_source`` with pl
 settings and a client whose transport refuses every request, so the definitions load without
 credentials and never touch the network. The asset bodies do not call
 ``DagsterDltResource.run`` (it would drop dlt's pending packages and skip the warehouse snapshot
-that delete detection needs); they build real settings from the environment, hold the warehouse
-lock and call ``run_extract``.
+that delete detection needs); they take the real settings from the ``ordway`` resource
+(``assets/resources.py``: the environment, read at run time), hold the warehouse lock and call
+``run_extract``.
 
 Which extraction the incremental asset performs (``extraction_plan``), from the run's tags and
 partitions:
@@ -36,6 +38,7 @@ Progress: both bodies forward the source's log records into the run log
 collection, ending with the run's per-collection table (``extract_summary``).
 """
 
+import functools
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -47,42 +50,38 @@ import httpx
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
     Failure,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
 )
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from assets.locking import warehouse_lock
-from assets.partitions import BACKFILL_POLICY, PARTITIONS_DEF
+from assets.names import BACKFILL_TAG, MODE_TAG, RAW_DATASET, RAW_GROUP, WAREHOUSE_POOL
 from assets.progress import collection_metadata, expect_from_previous_runs, forward_source_logs
-from assets.resources import (
-    MODE_TAG,
-    RAW_DATASET,
-    RAW_GROUP,
-    WAREHOUSE_POOL,
-    warehouse_kind,
-)
+from assets.resources import OrdwayResource
+from pipelines.config import OrdwaySettings, Warehouse
 from pipelines.ordway.client import OrdwayClient, OrdwayError
-from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract, table_row_counts
-from pipelines.ordway.progress import ExtractProgress
-from pipelines.ordway.settings import (
+from pipelines.ordway.contract import (
     COLLECTIONS,
     DELETIONS_TABLE,
     FULL_REFRESH_COLLECTIONS,
     INCREMENTAL_COLLECTIONS,
     PIPELINE_NAME,
-    ConfigError,
-    Mode,
-    OrdwaySettings,
 )
+from pipelines.ordway.modes import COMPLETE_LISTING_MODES, MODES, Mode
+from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from pipelines.ordway.progress import ExtractProgress
+from pipelines.ordway.snapshot import table_row_counts
 from pipelines.ordway.source import ordway_source
 
-EXTRACT_MODES = ("incremental", "full", "sweep", "backfill")
-#: Dagster's run tag on every run a backfill launches (the tag name Dagster documents).
-BACKFILL_TAG = "dagster/backfill"
+#: A backfill of any range is one run (one extraction window, one dbt build).
+BACKFILL_POLICY = BackfillPolicy.single_run()
 
 
 def raw_asset_key(table: str) -> AssetKey:
@@ -119,8 +118,8 @@ class ExtractionPlan:
 def tagged_mode(tags: Mapping[str, str]) -> str:
     """The ``ordway/mode`` tag ('' when absent); an unknown value fails the run."""
     tagged = tags.get(MODE_TAG, "").strip().lower()
-    if tagged and tagged not in EXTRACT_MODES:
-        raise Failure(f"Run tag {MODE_TAG}={tagged!r} is not one of {', '.join(EXTRACT_MODES)}")
+    if tagged and tagged not in MODES:
+        raise Failure(f"Run tag {MODE_TAG}={tagged!r} is not one of {', '.join(MODES)}")
     return tagged
 
 
@@ -133,7 +132,7 @@ def extraction_plan(
     last).
     """
     tagged = tagged_mode(tags)
-    if tagged in ("full", "sweep"):
+    if tagged in COMPLETE_LISTING_MODES:
         return ExtractionPlan(mode=tagged)  # type: ignore[arg-type]
     if tagged == "backfill" or BACKFILL_TAG in tags or not tagged:
         if window is None:
@@ -166,24 +165,28 @@ _SPEC_SETTINGS = OrdwaySettings(
     user_token="spec",
     base_url="http://spec.invalid/api/v1",
 )
-#: dlt writes a working directory when a pipeline object is created; the spec one lives in a
-#: temporary directory (removed at exit), never in DLT_PIPELINES_DIR.
-_SPEC_DIR = tempfile.TemporaryDirectory(prefix="ordway-dagster-spec-")
 
 
-def _spec_pipeline() -> dlt.Pipeline:
+@functools.cache
+def _spec_dir() -> str:
+    """dlt writes a working directory when a pipeline object is created; the spec one lives in a
+    temporary directory (removed at exit), never in DLT_PIPELINES_DIR."""
+    return tempfile.TemporaryDirectory(prefix="ordway-dagster-spec-").name
+
+
+def _spec_pipeline(warehouse: Warehouse) -> dlt.Pipeline:
     # Only names the storage kind in the asset specs; runs build the real, validated destination
     # through pipelines.ordway.pipeline.make_pipeline.
     destination: Any = (
         dlt.destinations.snowflake()
-        if warehouse_kind() == "snowflake"
-        else dlt.destinations.duckdb(credentials=f"{_SPEC_DIR.name}/spec.duckdb")
+        if warehouse == "snowflake"
+        else dlt.destinations.duckdb(credentials=f"{_spec_dir()}/spec.duckdb")
     )
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=destination,
         dataset_name=RAW_DATASET,
-        pipelines_dir=_SPEC_DIR.name,
+        pipelines_dir=_spec_dir(),
     )
 
 
@@ -195,11 +198,6 @@ def _spec_source(names: tuple[str, ...], with_deletions: bool) -> Any:
         resources=names,
     )
     return source if with_deletions else source.with_resources(*names)
-
-
-INCREMENTAL_SPEC_SOURCE = _spec_source(INCREMENTAL_COLLECTIONS, with_deletions=False)
-FULL_REFRESH_SPEC_SOURCE = _spec_source(FULL_REFRESH_COLLECTIONS, with_deletions=True)
-SPEC_PIPELINE = _spec_pipeline()
 
 
 def _description(name: str) -> str:
@@ -226,6 +224,10 @@ class OrdwayDltTranslator(DagsterDltTranslator):
     """One asset per collection, key ``["ordway_raw", <collection>]``, group ``ordway_raw``,
     kinds dlt + the warehouse, no upstream asset."""
 
+    def __init__(self, warehouse: Warehouse) -> None:
+        super().__init__()
+        self.warehouse = warehouse
+
     def get_asset_spec(self, data: DltResourceTranslatorData):  # type: ignore[override]
         spec = super().get_asset_spec(data)
         name = data.resource.name
@@ -234,18 +236,8 @@ class OrdwayDltTranslator(DagsterDltTranslator):
             deps=[],
             group_name=RAW_GROUP,
             description=_description(name),
-            kinds={"dlt", warehouse_kind()},
+            kinds={"dlt", self.warehouse},
         )
-
-
-def _settings_from_env() -> OrdwaySettings:
-    try:
-        return OrdwaySettings.from_env()
-    except ConfigError as exc:
-        raise Failure(
-            description=f"Ordway configuration error before any request: {exc}",
-            metadata={"variable_error": str(exc)},
-        ) from None
 
 
 def ordway_error_in(exc: BaseException) -> OrdwayError | None:
@@ -282,11 +274,14 @@ def _selected(context: AssetExecutionContext, names: tuple[str, ...]) -> list[st
 
 
 def _extract(
-    context: AssetExecutionContext, plan: ExtractionPlan, names: list[str], window_text: str
+    context: AssetExecutionContext,
+    settings: OrdwaySettings,
+    plan: ExtractionPlan,
+    names: list[str],
+    window_text: str,
 ) -> Iterator[MaterializeResult]:
     """``run_extract`` of ``names`` under the warehouse lock, the source's log in the run log,
     then one materialization per selected asset."""
-    settings = _settings_from_env()
     progress = ExtractProgress(settings.progress_seconds)
     selected = sorted(context.selected_asset_keys, key=lambda k: k.to_user_string())
     expect_from_previous_runs(progress, context.instance, selected, plan.mode, context.run_id)
@@ -337,57 +332,63 @@ def _extract(
         yield MaterializeResult(asset_key=key, metadata=metadata)
 
 
-@dlt_assets(
-    dlt_source=INCREMENTAL_SPEC_SOURCE,
-    dlt_pipeline=SPEC_PIPELINE,
-    name="ordway_raw_incremental",
-    dagster_dlt_translator=OrdwayDltTranslator(),
-    partitions_def=PARTITIONS_DEF,
-    backfill_policy=BACKFILL_POLICY,
-    pool=WAREHOUSE_POOL,
-)
-def ordway_raw_incremental(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """Extracts the selected incremental collections (nightly, full, sweep or backfill)."""
-    window = _run_window(context)
-    plan = extraction_plan(context.run.tags, window)
-    names = _selected(context, INCREMENTAL_COLLECTIONS)
-    if plan.start and plan.end:
-        window_text = f"[{plan.start.isoformat()}, {plan.end.isoformat()})"
-    elif plan.mode == "incremental":
-        window_text = "since the cursor minus the lookback"
-    else:
-        window_text = "every record"
-    yield from _extract(context, plan, names, window_text)
+def build_raw_assets(
+    partitions_def: PartitionsDefinition, warehouse: Warehouse
+) -> list[AssetsDefinition]:
+    """The two raw multi-assets for ``warehouse`` (their kinds), the incremental one partitioned
+    by ``partitions_def``. Builds spec sources only: no credentials, no request."""
+    pipeline = _spec_pipeline(warehouse)
 
+    @dlt_assets(
+        dlt_source=_spec_source(INCREMENTAL_COLLECTIONS, with_deletions=False),
+        dlt_pipeline=pipeline,
+        name="ordway_raw_incremental",
+        dagster_dlt_translator=OrdwayDltTranslator(warehouse),
+        partitions_def=partitions_def,
+        backfill_policy=BACKFILL_POLICY,
+        pool=WAREHOUSE_POOL,
+    )
+    def ordway_raw_incremental(
+        context: AssetExecutionContext, ordway: OrdwayResource
+    ) -> Iterator[MaterializeResult]:
+        """Extracts the selected incremental collections (nightly, full, sweep or backfill)."""
+        window = _run_window(context)
+        plan = extraction_plan(context.run.tags, window)
+        names = _selected(context, INCREMENTAL_COLLECTIONS)
+        if plan.start and plan.end:
+            window_text = f"[{plan.start.isoformat()}, {plan.end.isoformat()})"
+        elif plan.mode == "incremental":
+            window_text = "since the cursor minus the lookback"
+        else:
+            window_text = "every record"
+        yield from _extract(context, ordway.settings(), plan, names, window_text)
 
-@dlt_assets(
-    dlt_source=FULL_REFRESH_SPEC_SOURCE,
-    dlt_pipeline=SPEC_PIPELINE,
-    name="ordway_raw_full_refresh",
-    dagster_dlt_translator=OrdwayDltTranslator(),
-    pool=WAREHOUSE_POOL,
-)
-def ordway_raw_full_refresh(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
-    """Re-reads and replaces the selected full-refresh collections, whatever the run's mode."""
-    tagged = tagged_mode(context.run.tags)
-    plan = ExtractionPlan(mode="full" if tagged in ("full", "sweep") else "incremental")
-    names = _selected(context, FULL_REFRESH_COLLECTIONS)
-    yield from _extract(context, plan, names, "every record")
+    @dlt_assets(
+        dlt_source=_spec_source(FULL_REFRESH_COLLECTIONS, with_deletions=True),
+        dlt_pipeline=pipeline,
+        name="ordway_raw_full_refresh",
+        dagster_dlt_translator=OrdwayDltTranslator(warehouse),
+        pool=WAREHOUSE_POOL,
+    )
+    def ordway_raw_full_refresh(
+        context: AssetExecutionContext, ordway: OrdwayResource
+    ) -> Iterator[MaterializeResult]:
+        """Re-reads and replaces the selected full-refresh collections, whatever the run's mode."""
+        tagged = tagged_mode(context.run.tags)
+        plan = ExtractionPlan(mode="full" if tagged in COMPLETE_LISTING_MODES else "incremental")
+        names = _selected(context, FULL_REFRESH_COLLECTIONS)
+        yield from _extract(context, ordway.settings(), plan, names, "every record")
 
+    return [ordway_raw_incremental, ordway_raw_full_refresh]
 
-RAW_ASSETS = [ordway_raw_incremental, ordway_raw_full_refresh]
 
 __all__ = [
-    "BACKFILL_TAG",
+    "BACKFILL_POLICY",
     "DELETIONS_KEY",
-    "EXTRACT_MODES",
-    "FULL_REFRESH_COLLECTIONS",
     "INCREMENTAL_KEYS",
-    "RAW_ASSETS",
     "RAW_COLLECTION_KEYS",
     "ExtractionPlan",
+    "build_raw_assets",
     "extraction_plan",
-    "ordway_raw_full_refresh",
-    "ordway_raw_incremental",
     "raw_asset_key",
 ]

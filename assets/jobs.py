@@ -8,44 +8,64 @@ these tags."""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job
+from typing import Any
 
-from assets.partitions import PARTITIONS_DEF
-from assets.resources import MODE_TAG, WAREHOUSE_TAG
+from dagster import (
+    AssetSelection,
+    PartitionsDefinition,
+    define_asset_job,
+)
+
+from assets.names import MODE_TAG, WAREHOUSE_TAG
+
+#: What ``define_asset_job`` returns (its class is not part of Dagster's public API).
+AssetJob = Any
 
 NIGHTLY_JOB_NAME = "ordway_nightly"
 FULL_REFRESH_JOB_NAME = "ordway_full_refresh"
 DELETE_SWEEP_JOB_NAME = "ordway_delete_sweep"
 
+#: name -> (ordway/mode tag, description)
+JOBS = {
+    NIGHTLY_JOB_NAME: (
+        "incremental",
+        "Incremental extract (changed since the cursor minus the lookback), then dbt build and "
+        "the checks. Backfills of a date range re-extract the records updated in that range.",
+    ),
+    FULL_REFRESH_JOB_NAME: (
+        "full",
+        "Re-extracts every collection completely (cursors move forward, deletes are detected), "
+        "then dbt build and the checks.",
+    ),
+    DELETE_SWEEP_JOB_NAME: (
+        "sweep",
+        "Lists the incremental collections completely to tombstone records deleted in Ordway "
+        "(cursors untouched), then dbt build and the checks.",
+    ),
+}
+WAREHOUSE_JOB_NAMES = tuple(JOBS)
 
-def _job(name: str, mode: str, description: str):
-    return define_asset_job(
-        name=name,
-        selection=AssetSelection.all(),
-        partitions_def=PARTITIONS_DEF,
-        tags={MODE_TAG: mode, WAREHOUSE_TAG: "1"},
-        description=description,
-    )
+
+def build_jobs(partitions: PartitionsDefinition) -> list[AssetJob]:
+    """The three jobs, each selecting every asset, carrying ``partitions``."""
+    return [
+        define_asset_job(
+            name=name,
+            selection=AssetSelection.all(),
+            partitions_def=partitions,
+            tags={MODE_TAG: mode, WAREHOUSE_TAG: "1"},
+            description=description,
+        )
+        for name, (mode, description) in JOBS.items()
+    ]
 
 
-ordway_nightly = _job(
-    NIGHTLY_JOB_NAME,
-    "incremental",
-    "Incremental extract (changed since the cursor minus the lookback), then dbt build and the "
-    "checks. Backfills of a date range re-extract the records updated in that range.",
-)
-ordway_full_refresh = _job(
-    FULL_REFRESH_JOB_NAME,
-    "full",
-    "Re-extracts every collection completely (cursors move forward, deletes are detected), "
-    "then dbt build and the checks.",
-)
-ordway_delete_sweep = _job(
-    DELETE_SWEEP_JOB_NAME,
-    "sweep",
-    "Lists the incremental collections completely to tombstone records deleted in Ordway "
-    "(cursors untouched), then dbt build and the checks.",
-)
-
-ALL_JOBS = [ordway_nightly, ordway_full_refresh, ordway_delete_sweep]
-WAREHOUSE_JOB_NAMES = tuple(job.name for job in ALL_JOBS)
+__all__ = [
+    "DELETE_SWEEP_JOB_NAME",
+    "FULL_REFRESH_JOB_NAME",
+    "JOBS",
+    "NIGHTLY_JOB_NAME",
+    "WAREHOUSE_JOB_NAMES",
+    "AssetJob",
+    "build_jobs",
+]

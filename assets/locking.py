@@ -9,12 +9,13 @@ without having written anything.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from pipelines.config import lock_timeout_seconds, pipelines_dir
 
 
 class WarehouseBusyError(RuntimeError):
@@ -23,16 +24,16 @@ class WarehouseBusyError(RuntimeError):
 
 def lock_path() -> Path:
     """The lock file that guards the dlt pipeline state and, locally, the DuckDB file."""
-    pipelines_dir = Path(os.environ.get("DLT_PIPELINES_DIR", "data/dlt"))
-    pipelines_dir.mkdir(parents=True, exist_ok=True)
-    return pipelines_dir / "ordway.warehouse.lock"
+    directory = pipelines_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / "ordway.warehouse.lock"
 
 
 @contextmanager
 def warehouse_lock(timeout_seconds: float | None = None) -> Iterator[Path]:
     """Hold the warehouse lock for the duration of the block."""
     if timeout_seconds is None:
-        timeout_seconds = float(os.environ.get("WAREHOUSE_LOCK_TIMEOUT_SECONDS", "600"))
+        timeout_seconds = lock_timeout_seconds()
     path = lock_path()
     lock = FileLock(str(path))
     try:

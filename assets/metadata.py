@@ -1,4 +1,5 @@
-"""Metadata of the dbt assets, read from the warehouse once ``dbt build`` has finished.
+"""Metadata of the dbt assets, read from the warehouse once ``dbt build`` has finished, and
+``markdown_table`` for every markdown table in asset and check metadata.
 
 - Every model: ``dagster/column_schema`` (column names and types) and, for tables,
   ``dagster/row_count``. dagster-dbt's ``fetch_row_counts()`` / ``fetch_column_metadata()``
@@ -18,14 +19,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from dagster import AssetKey, MetadataValue, TableColumn, TableSchema
 
-from assets.resources import dbt_vars, query, working_marts_schema
+from assets.dbt_cli import dbt_vars
+from assets.warehouse import query, working_marts_schema
 
 #: dbt_project.yml's default of the reporting_currency var (REPORTING_CURRENCY overrides it).
 DEFAULT_REPORTING_CURRENCY = "USD"
@@ -152,6 +154,17 @@ def table_metadata(keys: Iterable[AssetKey]) -> dict[AssetKey, dict[str, Any]]:
     return result
 
 
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A small markdown table for asset metadata (None shown as empty)."""
+    header = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = [
+        "| " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns) + " |"
+        for row in rows
+    ]
+    return "\n".join([header, rule, *body])
+
+
 def dbt_asset_metadata(keys: Iterable[AssetKey]) -> Mapping[AssetKey, dict[str, Any]]:
     """Column schema, row count and, on the four marts, the headline figures."""
     keys = list(keys)
@@ -168,5 +181,6 @@ __all__ = [
     "dbt_asset_metadata",
     "headline_metadata",
     "last_closed_month",
+    "markdown_table",
     "table_metadata",
 ]

@@ -11,7 +11,9 @@ every asset costs one materialization event, and a single-run range over daily p
 2020 is 2,500 x 10 events (tens of minutes of event-log writes on SQLite); monthly is ~80 x 10.
 A month is also the window finance reconciles in.
 
-Which partitions a run materializes (``nightly_range``, ``full_range``):
+``monthly_partitions()`` builds the definition (the code location builds it once, in
+``assets/definitions.py``, and every job and schedule takes it from there). Which partitions a
+run materializes (``nightly_range``, ``full_range``):
 
 - nightly (schedule, ``make run``): from the month after the newest month materialized (the
   first partition on a new instance) through the current month. The incremental read covers
@@ -32,26 +34,23 @@ from datetime import UTC, date, datetime
 from dagster import (
     AssetKey,
     AssetPartitionStatus,
-    BackfillPolicy,
     DagsterInstance,
     MonthlyPartitionsDefinition,
     PartitionKeyRange,
+    PartitionsDefinition,
 )
 
-from assets.resources import env_date
+from assets.names import RANGE_END_TAG, RANGE_START_TAG
+from pipelines.config import value
 
-#: Dagster's run tags for a partition range (documented tag names; a run with both tags covers
-#: every partition from start to end inclusive).
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
-#: First month offered (ORDWAY_BACKFILL_START, any day of it) through the current month.
-FIRST_MONTH = env_date("ORDWAY_BACKFILL_START", "2020-01-01").replace(day=1)
-PARTITIONS_DEF = MonthlyPartitionsDefinition(
-    start_date=FIRST_MONTH.isoformat(), timezone="UTC", end_offset=1
-)
-#: A backfill of any range is one run (one extraction window, one dbt build).
-BACKFILL_POLICY = BackfillPolicy.single_run()
+def monthly_partitions(first_day: date | None = None) -> MonthlyPartitionsDefinition:
+    """Calendar months (UTC) from the month of ``first_day`` (default ORDWAY_BACKFILL_START, any
+    day of it) through the current month."""
+    first_month = (first_day or value("ORDWAY_BACKFILL_START")).replace(day=1)
+    return MonthlyPartitionsDefinition(
+        start_date=first_month.isoformat(), timezone="UTC", end_offset=1
+    )
 
 
 def month_key(day: date | datetime) -> str:
@@ -63,19 +62,21 @@ def range_tags(keys: PartitionKeyRange) -> dict[str, str]:
     return {RANGE_START_TAG: keys.start, RANGE_END_TAG: keys.end}
 
 
-def full_range(now: datetime | None = None) -> PartitionKeyRange:
+def full_range(partitions: PartitionsDefinition, now: datetime | None = None) -> PartitionKeyRange:
     """Every partition up to the current month."""
-    keys = PARTITIONS_DEF.get_partition_keys(current_time=now or datetime.now(UTC))
+    keys = partitions.get_partition_keys(current_time=now or datetime.now(UTC))
     return PartitionKeyRange(keys[0], keys[-1])
 
 
-def newest_materialized(instance: DagsterInstance, asset_keys: Iterable[AssetKey]) -> str | None:
+def newest_materialized(
+    instance: DagsterInstance, asset_keys: Iterable[AssetKey], partitions: PartitionsDefinition
+) -> str | None:
     """The newest month that every asset in ``asset_keys`` has materialized (None: none has)."""
-    keys = PARTITIONS_DEF.get_partition_keys(current_time=datetime.now(UTC))
+    keys = partitions.get_partition_keys(current_time=datetime.now(UTC))
     newest: str | None = None
     for asset_key in asset_keys:
         statuses: Mapping[str, AssetPartitionStatus | None] = (
-            instance.get_status_by_partition(asset_key, keys, PARTITIONS_DEF) or {}
+            instance.get_status_by_partition(asset_key, keys, partitions) or {}
         )
         done = [k for k in keys if statuses.get(k) == AssetPartitionStatus.MATERIALIZED]
         if not done:
@@ -85,13 +86,16 @@ def newest_materialized(instance: DagsterInstance, asset_keys: Iterable[AssetKey
 
 
 def nightly_range(
-    instance: DagsterInstance, asset_keys: Iterable[AssetKey], now: datetime | None = None
+    instance: DagsterInstance,
+    asset_keys: Iterable[AssetKey],
+    partitions: PartitionsDefinition,
+    now: datetime | None = None,
 ) -> PartitionKeyRange:
     """From the month after the newest month every incremental asset has materialized (the
     first partition on a new instance) to the current month; the current month alone when
     nothing newer is missing."""
-    keys = PARTITIONS_DEF.get_partition_keys(current_time=now or datetime.now(UTC))
-    newest = newest_materialized(instance, asset_keys)
+    keys = partitions.get_partition_keys(current_time=now or datetime.now(UTC))
+    newest = newest_materialized(instance, asset_keys, partitions)
     if newest is None:
         return PartitionKeyRange(keys[0], keys[-1])
     later = [k for k in keys if k > newest]
@@ -99,13 +103,9 @@ def nightly_range(
 
 
 __all__ = [
-    "BACKFILL_POLICY",
-    "FIRST_MONTH",
-    "PARTITIONS_DEF",
-    "RANGE_END_TAG",
-    "RANGE_START_TAG",
     "full_range",
     "month_key",
+    "monthly_partitions",
     "newest_materialized",
     "nightly_range",
     "range_tags",

@@ -23,8 +23,8 @@ from typing import Any
 
 from dagster import AssetKey, DagsterInstance, MetadataValue
 
+from pipelines.ordway.contract import COLLECTIONS
 from pipelines.ordway.progress import ExtractProgress
-from pipelines.ordway.settings import COLLECTIONS
 
 SOURCE_LOGGER = "pipelines.ordway"
 

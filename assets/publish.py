@@ -13,36 +13,36 @@ Materialization metadata: where it was published, the tables with their row coun
 as-of date of the figures.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from assets.dbt_cli import dbt_vars
 from assets.locking import warehouse_lock
-from assets.resources import (
-    WAREHOUSE_POOL,
-    dbt_vars,
-    duckdb_path,
-    markdown_table,
-    published_duckdb_path,
-    snowflake_sql_client,
-    warehouse_kind,
-)
-from assets.transform import ordway_dbt_assets
+from assets.metadata import markdown_table
+from assets.names import WAREHOUSE_POOL
+from assets.warehouse import snowflake_sql_client
+from pipelines.config import Warehouse, duckdb_path, published_duckdb_path, warehouse_kind
 from pipelines.publish import Publication, publish_duckdb, publish_snowflake
 
 PUBLISHED_MARTS_KEY = AssetKey(["published", "marts"])
 PUBLISHED_GROUP = "published"
-#: Every mart the dbt project builds (keys ``["marts", <model>]``), sorted.
-MART_KEYS = sorted(
-    (key for key in ordway_dbt_assets.keys if key.path[0] == "marts"),
-    key=lambda key: key.to_user_string(),
-)
+
+
+def mart_keys(dbt_assets: AssetsDefinition) -> list[AssetKey]:
+    """Every mart the dbt project builds (keys ``["marts", <model>]``), sorted."""
+    return sorted(
+        (key for key in dbt_assets.keys if key.path[0] == "marts"),
+        key=lambda key: key.to_user_string(),
+    )
 
 
 def publish_marts(tables: list[str]) -> Publication:
@@ -50,7 +50,7 @@ def publish_marts(tables: list[str]) -> Publication:
     the caller holds it)."""
     if warehouse_kind() == "duckdb":
         return publish_duckdb(duckdb_path(), published_duckdb_path(), tables)
-    from pipelines.warehouse import snowflake_settings_from_env
+    from pipelines.config import snowflake_settings_from_env
 
     database = snowflake_settings_from_env().database
     with snowflake_sql_client() as client:
@@ -68,50 +68,65 @@ def as_of_date(run_started_at: float | None) -> str:
     return moment.date().isoformat()
 
 
-@asset(
-    key=PUBLISHED_MARTS_KEY,
-    deps=MART_KEYS,
-    group_name=PUBLISHED_GROUP,
-    kinds={warehouse_kind()},
-    pool=WAREHOUSE_POOL,
-    description=(
-        "The marts BI reads, replaced all together and atomically once dbt build (every "
-        "error-level test) and every blocking check on the marts passed. DuckDB: the file "
-        "DUCKDB_PUBLISHED_PATH (default <DUCKDB_PATH stem>_marts.duckdb), schema marts. "
-        "Snowflake: schema MARTS (swapped with MARTS_BUILD, where dbt builds)."
-    ),
-)
-def published_marts(context: AssetExecutionContext) -> MaterializeResult:
-    tables = [key.path[-1] for key in MART_KEYS]
-    with warehouse_lock():
-        publication = publish_marts(tables)
-    record = context.instance.get_run_record_by_id(context.run_id)
-    as_of = as_of_date(record.start_time if record else None)
-    rows = dict(sorted(publication.rows.items()))
-    if publication.extra_tables:
-        context.log.warning(
-            f"{publication.location} also holds {', '.join(publication.extra_tables)}, which no "
-            "mart of the project builds; drop them from the build schema."
-        )
-    context.log.info(
-        f"Published {len(rows)} marts ({sum(rows.values()):,} rows) to {publication.location}, "
-        f"as of {as_of}."
+def build_published_marts(marts: Sequence[AssetKey], warehouse: Warehouse) -> AssetsDefinition:
+    """``published/marts`` after every mart of ``marts`` (``mart_keys(dbt_assets)``)."""
+
+    @asset(
+        key=PUBLISHED_MARTS_KEY,
+        deps=marts,
+        group_name=PUBLISHED_GROUP,
+        kinds={warehouse},
+        pool=WAREHOUSE_POOL,
+        description=(
+            "The marts BI reads, replaced all together and atomically once dbt build (every "
+            "error-level test) and every blocking check on the marts passed. DuckDB: the file "
+            "DUCKDB_PUBLISHED_PATH (default <DUCKDB_PATH stem>_marts.duckdb), schema marts. "
+            "Snowflake: schema MARTS (swapped with MARTS_BUILD, where dbt builds)."
+        ),
     )
-    metadata = {
-        "published_to": (
-            MetadataValue.path(publication.location)
-            if warehouse_kind() == "duckdb"
-            else MetadataValue.text(publication.location)
-        ),
-        "as_of_date": as_of,
-        "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tables_published": len(rows),
-        "rows_published": sum(rows.values()),
-        "rows_by_table": MetadataValue.md(
-            markdown_table([{"table": t, "rows": n} for t, n in rows.items()], ("table", "rows"))
-        ),
-        "rows_by_table_json": MetadataValue.json(rows),
-    }
-    if publication.extra_tables:
-        metadata["extra_tables"] = ", ".join(publication.extra_tables)
-    return MaterializeResult(metadata=metadata)
+    def published_marts(context: AssetExecutionContext) -> MaterializeResult:
+        tables = [key.path[-1] for key in marts]
+        with warehouse_lock():
+            publication = publish_marts(tables)
+        record = context.instance.get_run_record_by_id(context.run_id)
+        as_of = as_of_date(record.start_time if record else None)
+        rows = dict(sorted(publication.rows.items()))
+        if publication.extra_tables:
+            context.log.warning(
+                f"{publication.location} also holds {', '.join(publication.extra_tables)}, which "
+                "no mart of the project builds; drop them from the build schema."
+            )
+        context.log.info(
+            f"Published {len(rows)} marts ({sum(rows.values()):,} rows) to {publication.location}, "
+            f"as of {as_of}."
+        )
+        metadata = {
+            "published_to": (
+                MetadataValue.path(publication.location)
+                if warehouse == "duckdb"
+                else MetadataValue.text(publication.location)
+            ),
+            "as_of_date": as_of,
+            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "tables_published": len(rows),
+            "rows_published": sum(rows.values()),
+            "rows_by_table": MetadataValue.md(
+                markdown_table(
+                    [{"table": t, "rows": n} for t, n in rows.items()], ("table", "rows")
+                )
+            ),
+            "rows_by_table_json": MetadataValue.json(rows),
+        }
+        if publication.extra_tables:
+            metadata["extra_tables"] = ", ".join(publication.extra_tables)
+        return MaterializeResult(metadata=metadata)
+
+    return published_marts
+
+
+__all__ = [
+    "PUBLISHED_MARTS_KEY",
+    "build_published_marts",
+    "mart_keys",
+    "publish_marts",
+]

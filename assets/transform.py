@@ -7,8 +7,9 @@ tombstones ``_ordway_deletions`` -> ``["ordway_raw", "_ordway_deletions"]``), so
 -> staging models that read it -> intermediate -> marts is one connected graph. Model keys are
 ``[<schema>, <model>]`` (``["marts", "fct_mrr"]``), groups are the model folder.
 
-The manifest is prepared at import (``prepare_dbt_manifest``: ``dbt parse`` when
-``target/manifest.json`` is missing or older than a project file), never committed.
+``build_dbt_assets(project)`` builds the multi-asset from the project's manifest;
+``assets/dbt_cli.dbt_project()`` prepares that manifest when it is missing or older than a
+project file (``dbt parse``), when the definitions are built, never at import.
 """
 
 import json
@@ -16,29 +17,28 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    MetadataValue,
+    Output,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
+from assets.dbt_cli import dbt_vars, prune_dbt_run_targets
 from assets.ingest import raw_asset_key
 from assets.locking import warehouse_lock
-from assets.metadata import dbt_asset_metadata
-from assets.resources import (
-    DBT_PROJECT,
-    RAW_GROUP,
-    WAREHOUSE_POOL,
-    absolute_duckdb_path,
-    dbt_vars,
-    markdown_table,
-    prepare_dbt_manifest,
-    prune_dbt_run_targets,
-    query,
-    working_marts_schema,
-)
+from assets.metadata import dbt_asset_metadata, markdown_table
+from assets.names import RAW_GROUP, WAREHOUSE_POOL
+from assets.warehouse import absolute_duckdb_path, query, working_marts_schema
 
 ORDWAY_SOURCE = "ordway"
 ARR_MOVEMENTS_KEY = AssetKey(["marts", "fct_arr_movements"])
@@ -91,8 +91,6 @@ DBT_TRANSLATOR = OrdwayDbtTranslator(
         enable_duplicate_source_asset_keys=True,
     )
 )
-
-prepare_dbt_manifest()
 
 
 def _money(value: Any) -> str:
@@ -202,14 +200,25 @@ def _with_metadata(event: Any, extra: Mapping[str, Any]) -> Any:
     return event.with_metadata({**(event.metadata or {}), **extra})
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    name="ordway_dbt_assets",
-    dagster_dbt_translator=DBT_TRANSLATOR,
-    pool=WAREHOUSE_POOL,
-)
-def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
+    """Every model of ``project`` (its manifest must exist: ``dbt_cli.dbt_project()``)."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        name="ordway_dbt_assets",
+        dagster_dbt_translator=DBT_TRANSLATOR,
+        pool=WAREHOUSE_POOL,
+    )
+    def ordway_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        """``dbt build`` of the selected models and their tests (unpartitioned: the marts are
+        always rebuilt from the whole warehouse), under the warehouse lock; see ``_dbt_build``."""
+        yield from _dbt_build(context, dbt)
+
+    return ordway_dbt_assets
+
+
+def _dbt_build(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """``dbt build`` of the selected models and their tests (unpartitioned: the marts are always
     rebuilt from the whole warehouse), under the warehouse lock.
 

@@ -49,7 +49,7 @@ from typing import Any
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
 from ordway_sandbox.tenant import GENERATOR_VERSION, default_start
-from pipelines.ordway.settings import COLLECTIONS, INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import COLLECTIONS, INCREMENTAL_COLLECTIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"

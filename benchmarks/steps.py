@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 
 from ordway_sandbox.process import auth_headers, credentials_env
-from pipelines.ordway.settings import COLLECTIONS, DEFAULT_PAGE_SIZE, OrdwaySettings
+from pipelines.config import DEFAULT_PAGE_SIZE, OrdwaySettings
+from pipelines.ordway.contract import COLLECTIONS
 
 
 @dataclass
@@ -55,10 +56,9 @@ def ceiling(base_url: str, threads: int) -> dict[str, Any]:
     collection is paged concurrently; a collection is done at its first empty page (pages already
     requested past it are counted as requests too).
     """
-    page_size = DEFAULT_PAGE_SIZE
     listings = []
     for collection in COLLECTIONS.values():
-        size = collection.page_size if collection.page_size != DEFAULT_PAGE_SIZE else page_size
+        size = collection.page_size or DEFAULT_PAGE_SIZE
         params = {"sort": collection.sort} if collection.sort else {}
         listings.append(_Listing(collection.path.lstrip("/"), params, size))
     lock = threading.Lock()

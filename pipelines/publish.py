@@ -11,7 +11,9 @@ error-level test and every blocking check has passed, the orchestrator calls one
   (``DUCKDB_PUBLISHED_PATH``) is never opened by this code: a reader connected to it keeps the
   old file (its inode) and so a consistent old snapshot; a new connection opens the new file;
   nobody sees a mix of the two or a half-written file, and an open reader never blocks the
-  night. Same schema and table names as the working file (``marts.<model>``).
+  night. Same schema and table names as the working file (``marts.<model>``). Where that file
+  is: ``published_duckdb_path()`` (``pipelines/config/warehouse.py``, re-exported here for the
+  readers of the published marts).
 - Snowflake, ``publish_snowflake``: dbt builds the marts into ``MARTS_BUILD``
   (``generate_schema_name``), and publishing is ``ALTER SCHEMA <db>.MARTS_BUILD SWAP WITH
   <db>.MARTS``: one atomic rename of both schemas (grants travel with the schemas; see the
@@ -31,12 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.warehouse import MARTS_BUILD_SCHEMA, MARTS_SCHEMA, WarehouseConfigError
+from pipelines.config.warehouse import PUBLISHING_INFIX, published_duckdb_path
+from pipelines.warehouse import MARTS_BUILD_SCHEMA, MARTS_SCHEMA
 
 #: Schema of the marts in both DuckDB files (working and published).
 DUCKDB_MARTS_SCHEMA = "marts"
-#: Suffix of the file being written before it is renamed over the published file.
-STAGING_INFIX = ".publishing-"
+#: Infix of the file being written before it is renamed over the published file.
+STAGING_INFIX = PUBLISHING_INFIX
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
@@ -56,32 +59,6 @@ class Publication:
 
 
 # ------------------------------------------------------------------------------- DuckDB
-
-
-def published_duckdb_path(working: Path, env: Mapping[str, str] | None = None) -> Path:
-    """``DUCKDB_PUBLISHED_PATH`` as an absolute path; default ``<stem>_marts<suffix>`` next to
-    the working file (``data/ordway.duckdb`` -> ``data/ordway_marts.duckdb``).
-
-    Raises WarehouseConfigError naming the variable when it is the working file itself, a
-    directory, or a DuckDB side file (``.wal``).
-    """
-    env = os.environ if env is None else env
-    working = working.expanduser().resolve()
-    raw = (env.get("DUCKDB_PUBLISHED_PATH") or "").strip()
-    if raw:
-        path = Path(raw).expanduser().resolve()
-    else:
-        path = working.with_name(f"{working.stem}_marts{working.suffix or '.duckdb'}")
-    where = f"DUCKDB_PUBLISHED_PATH={path}"
-    if path == working:
-        raise WarehouseConfigError(
-            f"{where} is DUCKDB_PATH itself; BI's copy must be a different file"
-        )
-    if path.is_dir():
-        raise WarehouseConfigError(f"{where} is a directory; give a file path")
-    if path.name.endswith(".wal") or STAGING_INFIX in path.name:
-        raise WarehouseConfigError(f"{where} looks like a DuckDB side file; give a .duckdb path")
-    return path
 
 
 def wal_path(path: Path) -> Path:

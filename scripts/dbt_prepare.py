@@ -13,9 +13,10 @@ Usage: `python -m scripts.dbt_prepare` (from the repo root; exit status 0 on suc
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from pipelines.config import raw, value
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -24,13 +25,13 @@ PROJECT_DIR = REPO_ROOT / "dbt_project"
 def duckdb_path(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Path:
     """The DuckDB file of the `duckdb` target: DUCKDB_PATH, else <DBT_PROFILES_DIR>/../data/
     ordway.duckdb, else the repo's data/ordway.duckdb; relative paths resolve against the working
-    directory, as dbt-duckdb resolves them."""
-    env = os.environ if environ is None else environ
+    directory, as dbt-duckdb resolves them (dbt_project/profiles.yml's rule, not the pipeline's
+    default, which is relative to the working directory)."""
     base = cwd or Path.cwd()
-    if env.get("DUCKDB_PATH"):
-        path = Path(env["DUCKDB_PATH"])
-    elif env.get("DBT_PROFILES_DIR"):
-        path = Path(env["DBT_PROFILES_DIR"]) / ".." / "data" / "ordway.duckdb"
+    if raw("DUCKDB_PATH", environ) is not None:
+        path = value("DUCKDB_PATH", environ)
+    elif value("DBT_PROFILES_DIR", environ) is not None:
+        path = value("DBT_PROFILES_DIR", environ) / ".." / "data" / "ordway.duckdb"
     else:
         path = REPO_ROOT / "data" / "ordway.duckdb"
     return (base / path).resolve() if not path.is_absolute() else path.resolve()

@@ -30,8 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from assets.resources import REPO_ROOT
-
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = 250
 SEED = 42
 DATA_DIR = REPO_ROOT / "data"
@@ -249,7 +248,9 @@ def main() -> int:
     os.environ.setdefault("DUCKDB_PATH", str(DATA_DIR / "ordway.duckdb"))
     os.environ.setdefault("DLT_PIPELINES_DIR", str(DATA_DIR / "dlt"))
     os.environ["WAREHOUSE"] = "duckdb"
-    duckdb_file = Path(os.environ["DUCKDB_PATH"]).expanduser().resolve()
+    from pipelines.config import duckdb_path
+
+    duckdb_file = duckdb_path()
     today = datetime.now(UTC).date().isoformat()
     os.environ.setdefault("AS_OF_DATE", today)
 

@@ -34,7 +34,9 @@ from typing import Any
 
 from dagster import DagsterInstance, ExecuteInProcessResult, PartitionKeyRange
 
-from assets.resources import REPO_ROOT
+from pipelines.config import ConfigError, value
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_env_file(path: str | Path) -> list[str]:
@@ -52,10 +54,8 @@ def load_env_file(path: str | Path) -> list[str]:
 
 def ensure_dagster_home() -> str:
     """DAGSTER_HOME, defaulting to the repository's dagster_home/ (created if missing)."""
-    home = os.environ.get("DAGSTER_HOME", "").strip()
-    if not home:
-        home = str(REPO_ROOT / "dagster_home")
-        os.environ["DAGSTER_HOME"] = home
+    home = str(value("DAGSTER_HOME") or REPO_ROOT / "dagster_home")
+    os.environ["DAGSTER_HOME"] = home
     os.makedirs(home, exist_ok=True)
     return home
 
@@ -64,7 +64,9 @@ def nightly_partitions(instance: DagsterInstance, day: str | None = None) -> Par
     """The month containing ``day`` (YYYY-MM-DD), else the range the schedule would request."""
     from datetime import date
 
+    from assets.definitions import defs
     from assets.ingest import INCREMENTAL_KEYS
+    from assets.jobs import NIGHTLY_JOB_NAME
     from assets.partitions import month_key, nightly_range
 
     if day:
@@ -73,7 +75,9 @@ def nightly_partitions(instance: DagsterInstance, day: str | None = None) -> Par
         except ValueError:
             raise SystemExit(f"error: --partition {day!r} is not a date YYYY-MM-DD") from None
         return PartitionKeyRange(key, key)
-    return nightly_range(instance, INCREMENTAL_KEYS)
+    partitions = defs.resolve_job_def(NIGHTLY_JOB_NAME).partitions_def
+    assert partitions is not None
+    return nightly_range(instance, INCREMENTAL_KEYS, partitions)
 
 
 def run_nightly(
@@ -152,14 +156,13 @@ def send_alert(result: ExecuteInProcessResult, failed: bool) -> None:
     """Posts the run's alert (a failure, or a success with check warnings); a delivery error
     is printed, never raised: the exit code stays the run's."""
     from assets.alerts import AlertDeliveryError, post_alert, run_alert
-    from assets.resources import SettingError
 
     alert = run_alert(result.dagster_run, result.all_events, failed=failed)
     if alert is None:
         return
     try:
         destination = post_alert(alert)
-    except (AlertDeliveryError, SettingError) as exc:
+    except (AlertDeliveryError, ConfigError) as exc:
         print(f"warning: alert not delivered: {exc}", file=sys.stderr)
         return
     print(f"alert sent to {destination}", file=sys.stderr if failed else sys.stdout)
@@ -169,12 +172,11 @@ def alert_settings_problem() -> str | None:
     """The alert settings' error (DAGSTER_WEBSERVER_URL, SLACK_*), checked before the run so a
     typo does not surface only when a failure needs reporting."""
     from assets.alerts import slack_destination, webserver_url
-    from assets.resources import SettingError
 
     try:
         webserver_url()
         slack_destination()
-    except SettingError as exc:
+    except ConfigError as exc:
         return str(exc)
     return None
 

@@ -178,7 +178,7 @@ def _raw_select(warehouse: Warehouse, table: str, columns: list[str]) -> tuple[l
     """Columns and SQL of one raw table: data columns keyed by the root record's id (dlt's row
     ids and load ids differ between two loads of the same data); `deleted_at` of the tombstone
     table as a flag (it is the time the sweep ran)."""
-    from pipelines.ordway.settings import COLLECTIONS, DELETIONS_TABLE
+    from pipelines.ordway.contract import COLLECTIONS, DELETIONS_TABLE
 
     data = [c for c in columns if not c.startswith("_dlt_") or c == "_dlt_list_idx"]
     if table == DELETIONS_TABLE:
@@ -363,13 +363,13 @@ def run_smoke(
     emulator: bool = False,
     workdir: Path,
 ) -> None:
-    """The steps of the module docstring; raises SmokeFailure (or WarehouseConfigError)."""
+    """The steps of the module docstring; raises SmokeFailure (or ConfigError)."""
     import dlt
 
     from ordway_sandbox.process import SandboxProcess
+    from pipelines.config import OrdwaySettings, snowflake_settings_from_env
     from pipelines.ordway.pipeline import make_pipeline, run_extract
-    from pipelines.ordway.settings import OrdwaySettings
-    from pipelines.warehouse import dbt_env, dlt_snowflake_destination, snowflake_settings_from_env
+    from pipelines.warehouse import dbt_env, dlt_snowflake_destination
 
     settings = snowflake_settings_from_env()  # validated before anything is created
     scratch = scratch_database_name()
@@ -470,7 +470,7 @@ def run_smoke(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipelines.warehouse import WarehouseConfigError
+    from pipelines.config import ConfigError
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=20, help="size of the served tenant")
@@ -487,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 emulator=args.emulator,
                 workdir=Path(tmp),
             )
-    except WarehouseConfigError as exc:
+    except ConfigError as exc:
         print(f"snowflake-smoke: configuration error: {exc}", file=sys.stderr)
         return 2
     except SmokeFailure as exc:

@@ -1,11 +1,16 @@
-"""`.env.example` and the README's configuration tables against the code.
+"""The configuration registry (`pipelines/config/variables.py`), the code, `.env.example` and
+the README's configuration tables agree.
 
-Every environment variable the code reads (found by reading the source: ``os.environ`` /
-``os.getenv`` / ``env.get`` / ``env_str`` / ... calls with a literal name, loops over literal
-names that call such a reader, and dbt's ``env_var('...')``) is listed in `.env.example` and
-in a README table whose first column is ``variable``, and every variable listed there is read
-by the code. `.env.example` loads to the same values in python-dotenv (what `dagster dev` and
-`make run` use) and in a POSIX shell (``set -a; . ./.env``), and has no inline comments.
+- The registry lists exactly the variables the code reads (found by reading the source:
+  ``value`` / ``raw`` / ``os.environ`` / ``env.get`` / ... calls with a literal name, loops over
+  literal names that call such a reader, dbt's ``env_var('...')`` and the deployed instance's
+  ``env:``), and `.env.example` and the README's tables (first column ``variable``) list exactly
+  the registry's variables; each registered default is the one the README shows.
+- The product's Python code (pipelines/, assets/, scripts/) reads the environment only through
+  ``pipelines/config/``: no other module reads ``os.environ`` (it may set a variable for a
+  child process).
+- `.env.example` loads to the same values in python-dotenv (what `dagster dev` and `make run`
+  use) and in a POSIX shell (``set -a; . ./.env``), and has no inline comments.
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from assets.resources import REPO_ROOT
+from pipelines.config import VARIABLES, value
+from tests.support.paths import REPO_ROOT
 
 NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Z]{4,}$")
 #: Functions whose first argument is the name of an environment variable they read.
-READERS = {"get", "getenv", "env_str", "env_float", "env_date", "required", "number"}
+READERS = {"get", "getenv", "value", "raw", "required"}
 PYTHON_ROOTS = ("pipelines", "assets", "scripts", "ordway_sandbox", "apps")
+#: The product's code, which reads the environment only through CONFIG_PACKAGE.
+PRODUCT_ROOTS = ("pipelines", "assets", "scripts", "apps")
+CONFIG_PACKAGE = REPO_ROOT / "pipelines" / "config"
+#: os.environ reads outside the configuration package: a value saved to be restored after a
+#: block that sets it for child processes, never parsed.
+SAVED_AND_RESTORED = {
+    ("assets/warehouse.py", "DUCKDB_PATH"),
+    ("scripts/snowflake_smoke.py", "SNOWFLAKE_DATABASE"),
+}
 DBT_GLOBS = ("models/**/*.yml", "models/**/*.sql", "macros/**/*.sql", "*.yml")
 INSTANCE_ENV = re.compile(r"\benv:\s*([A-Z][A-Z0-9_]*)")
 ENV_VAR = re.compile(r"env_var\(\s*['\"]([A-Z][A-Z0-9_]*)['\"]")
@@ -166,8 +181,8 @@ def test_the_scan_follows_a_helper_that_passes_its_parameter_to_a_reader():
 
 def test_the_scan_finds_reads_of_every_kind():
     found = variables_read_by_the_code()
-    # os.environ.get, env_str/env_float, a loop over literal names, a dbt env_var(), a
-    # module-level dict iterated by the sandbox, os.environ[...] in a script
+    # value(), a helper passing its parameter to raw() (Snowflake), a loop over literal names
+    # (credentials), a dbt env_var(), the sandbox's module-level dict, the deployed instance
     assert {
         "WAREHOUSE_LOCK_TIMEOUT_SECONDS",
         "NIGHTLY_CRON",
@@ -180,20 +195,98 @@ def test_the_scan_finds_reads_of_every_kind():
         "DAGSTER_WEBSERVER_URL",
         "SLACK_BOT_TOKEN",
         "TIEOUT_TOLERANCE",
+        "DAGSTER_POSTGRES_HOST",
     } <= found
     assert not any(name.startswith(BENCHMARK_PREFIX) for name in found)
 
 
-def test_every_variable_the_code_reads_is_in_env_example_and_the_readme():
+def test_the_registry_lists_exactly_the_variables_the_code_reads():
     read = variables_read_by_the_code()
-    assert sorted(read - env_example_variables()) == []
-    assert sorted(read - readme_table_variables()) == []
+    assert sorted(read - set(VARIABLES)) == []
+    assert sorted(set(VARIABLES) - read) == []
 
 
-def test_every_variable_in_env_example_and_the_readme_is_read_by_the_code():
-    read = variables_read_by_the_code()
-    assert sorted(env_example_variables() - read) == []
-    assert sorted(readme_table_variables() - read) == []
+def test_env_example_and_the_readme_list_exactly_the_registered_variables():
+    assert sorted(set(VARIABLES) - env_example_variables()) == []
+    assert sorted(env_example_variables() - set(VARIABLES)) == []
+    assert sorted(set(VARIABLES) - readme_table_variables()) == []
+    assert sorted(readme_table_variables() - set(VARIABLES)) == []
+
+
+def readme_defaults() -> dict[str, str]:
+    """The default column of each README table row that documents one variable."""
+    defaults: dict[str, str] = {}
+    columns: list[str] = []
+    for line in (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            columns = []
+            continue
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if cells[0] == "variable":
+            columns = cells
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]*)`", cells[0])
+        if columns and "default" in columns and len(names) == 1:
+            defaults[names[0]] = cells[columns.index("default")]
+    return defaults
+
+
+def test_every_registered_default_parses_and_is_the_one_the_readme_shows():
+    documented = readme_defaults()
+    for name, variable in VARIABLES.items():
+        if variable.default is None:
+            continue
+        assert value(name, {}) is not None, name  # the default itself passes the parser
+        assert f"`{variable.default}`" in documented.get(name, ""), (name, variable.default)
+
+
+def environment_reads(source: str) -> set[str]:
+    """Names read from ``os.environ`` / ``os.getenv`` (not written) in one module."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        name = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+            func, first = node.func, node.args[0]
+            on_environ = isinstance(func.value, ast.Attribute) and func.value.attr == "environ"
+            if (on_environ and func.attr == "get") or func.attr == "getenv":
+                name = first.value if isinstance(first, ast.Constant) else "<computed>"
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "environ"
+        ):
+            name = node.slice.value if isinstance(node.slice, ast.Constant) else "<computed>"
+        if name is not None:
+            names.add(str(name))
+    return names
+
+
+def test_the_scan_of_environment_reads_finds_gets_and_subscripts_but_not_writes():
+    source = (
+        "import os\n"
+        "a = os.environ.get('A')\n"
+        "b = os.environ['B']\n"
+        "c = os.getenv('C')\n"
+        "os.environ['D'] = 'x'\n"
+        "os.environ.setdefault('E', 'x')\n"
+        "env = {**os.environ, 'F': 'x'}\n"
+    )
+    assert environment_reads(source) == {"A", "B", "C"}
+
+
+def test_only_the_configuration_package_reads_the_environment():
+    for root in PRODUCT_ROOTS:
+        for path in sorted((REPO_ROOT / root).rglob("*.py")):
+            if CONFIG_PACKAGE in path.parents:
+                continue
+            where = str(path.relative_to(REPO_ROOT))
+            reads = {
+                name
+                for name in environment_reads(path.read_text(encoding="utf-8"))
+                if (where, name) not in SAVED_AND_RESTORED and name not in INTERPRETER
+            }
+            assert reads == set(), f"{where} reads {sorted(reads)}: use pipelines.config.value"
 
 
 def shell_values(path: Path) -> dict[str, str]:

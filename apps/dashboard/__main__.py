@@ -16,7 +16,8 @@ import os
 import sys
 from pathlib import Path
 
-from apps.settings import REPO_ROOT, AppSettingError, AppSettings, settings_for_launch
+from apps.settings import REPO_ROOT, AppSettings, settings_for_launch
+from pipelines.config import ConfigError
 
 APP = Path(__file__).resolve().with_name("app.py")
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_for_launch(args.env_file)
-    except AppSettingError as exc:
+    except ConfigError as exc:
         print(f"dashboard: {exc}", file=sys.stderr)
         return 2
     if not settings.published_path.is_file():

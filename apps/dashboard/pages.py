@@ -17,7 +17,8 @@ import streamlit as st
 from apps import figures
 from apps.dashboard import charts
 from apps.marts import AsOf, MartsUnavailable, Reader, as_of, cents, connect, percent
-from apps.settings import AppSettingError, AppSettings
+from apps.settings import AppSettings
+from pipelines.config import ConfigError
 
 WINDOWS = {"Last 12 months": 12, "Last 6 months": 6, "Last 3 months": 3, "Last month": 1}
 ALL_MONTHS = "All months"
@@ -48,7 +49,7 @@ def page(title: str, explanation: str) -> Iterator[Page]:
                 f"· marts published {published:%Y-%m-%d %H:%M} UTC · {explanation}"
             )
             yield Page(reader, settings, info)
-    except (MartsUnavailable, AppSettingError) as exc:
+    except (MartsUnavailable, ConfigError) as exc:
         st.error(str(exc))
         st.stop()
 

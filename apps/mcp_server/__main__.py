@@ -16,7 +16,8 @@ import argparse
 import logging
 import sys
 
-from apps.settings import AppSettingError, settings_for_launch
+from apps.settings import settings_for_launch
+from pipelines.config import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = settings_for_launch(args.env_file)
-    except AppSettingError as exc:
+    except ConfigError as exc:
         print(f"mcp server: {exc}", file=sys.stderr)
         return 2
     from apps.mcp_server.server import build_server

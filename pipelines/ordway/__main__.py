@@ -14,7 +14,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from pipelines.ordway.settings import MODES, ConfigError, OrdwaySettings, parse_timestamp
+from pipelines.config import ConfigError, OrdwaySettings, parse_timestamp
+from pipelines.ordway.modes import MODES
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from dlt.common.json import json as dlt_json
@@ -28,8 +27,8 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.progress import ProgressObserver
-from pipelines.ordway.settings import OrdwaySettings
 
 logger = logging.getLogger(__name__)
 
@@ -184,9 +183,8 @@ class OrdwayClient:
         self._sleep = sleep
         self._backoff_base = backoff_base
         self._backoff_max = backoff_max
-        parts = urlsplit(settings.base_url)
-        self._base_path = parts.path.rstrip("/")
-        self._host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        self._base_path = settings.base_path
+        self._host = settings.api_address
         self._secrets = tuple(s for s in settings.secrets() if s)
         self._http = httpx.Client(
             base_url=settings.base_url.rstrip("/") + "/",

@@ -1,7 +1,7 @@
 """Pipeline and destination factory, and `run_extract`, the one entry point that loads Ordway
 into the warehouse (used by the CLI, Dagster, the demo and the tests).
 
-Failure semantics (verified by tests/source):
+Failure semantics (verified by tests/pipelines/ordway/):
 
 - dlt commits the pipeline state (the cursors) together with the load package at the end of a
   complete extraction. An extraction that fails (HTTP error, type error, process killed) leaves
@@ -24,8 +24,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import dlt
@@ -33,29 +32,16 @@ import httpx
 from dlt.common.destination import Destination
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
+from pipelines.config import ConfigError, OrdwaySettings
 from pipelines.ordway.client import OrdwayClient, OrdwayError
-from pipelines.ordway.progress import ExtractProgress, expectations, lists_completely
+from pipelines.ordway.contract import COMPANY_TABLE, DATASET_NAME, PIPELINE_NAME, declared_tables
+from pipelines.ordway.modes import Mode, collections_to_extract, detects_deletes, lists_completely
+from pipelines.ordway.progress import ExtractProgress, expectations
 from pipelines.ordway.recovery import discard_rows_of_interrupted_jobs
-from pipelines.ordway.settings import (
-    COLLECTIONS,
-    COMPANY_TABLE,
-    DATASET_NAME,
-    DELETIONS_TABLE,
-    PIPELINE_NAME,
-    ConfigError,
-    Mode,
-    OrdwaySettings,
-)
-from pipelines.ordway.source import (
-    UNAVAILABLE_METRIC,
-    WarehouseSnapshot,
-    declared_tables,
-    default_resources,
-    ordway_source,
-)
-from pipelines.warehouse import dlt_snowflake_destination, snowflake_settings_from_env
+from pipelines.ordway.snapshot import read_warehouse_snapshot, table_row_counts
+from pipelines.ordway.source import UNAVAILABLE_METRIC, ordway_source
+from pipelines.warehouse import dlt_destination
 
 logger = logging.getLogger(__name__)
 
@@ -78,50 +64,13 @@ PERFORMANCE_DEFAULTS = {
     "DATA_WRITER__BUFFER_MAX_ITEMS": "1000",
 }
 
-#: DuckDB settings for the load connection when DUCKDB_MEMORY_LIMIT / DUCKDB_THREADS are not
-#: set. DuckDB takes up to 80 % of RAM by default and its merge of a large load peaked at
-#: 1.5 GB in the benchmark; capped, it spills to `<DUCKDB_PATH>.tmp` instead.
-DUCKDB_DEFAULTS = {"memory_limit": "256MB"}
-
 
 def make_destination(settings: OrdwaySettings) -> Destination[Any, Any]:
-    """The one place where the warehouse is chosen (WAREHOUSE=duckdb | snowflake)."""
-    if settings.warehouse == "duckdb":
-        path = ensure_duckdb_path(settings.duckdb_path)
-        credentials = DuckDbCredentials(str(path), global_config=duckdb_config())
-        return dlt.destinations.duckdb(credentials=credentials, replace_strategy=REPLACE_STRATEGY)
-    if settings.warehouse == "snowflake":
-        # One set of SNOWFLAKE_* variables for dlt, dbt and Dagster (pipelines/warehouse.py).
-        return dlt_snowflake_destination(
-            snowflake_settings_from_env(), replace_strategy=REPLACE_STRATEGY
-        )
-    raise ConfigError(f"WAREHOUSE={settings.warehouse!r} must be 'duckdb' or 'snowflake'")
-
-
-def duckdb_config() -> dict[str, str]:
-    """DuckDB settings for the load (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS; empty = DuckDB's
-    defaults: 80 % of RAM, one thread per core)."""
-    config = {}
-    for name, env in (("memory_limit", "DUCKDB_MEMORY_LIMIT"), ("threads", "DUCKDB_THREADS")):
-        value = os.environ.get(env, DUCKDB_DEFAULTS.get(name, "")).strip()
-        if value:
-            config[name] = value
-    return config
-
-
-def ensure_duckdb_path(path: Path) -> Path:
-    """Creates the parent directory and checks it is writable before any extraction."""
-    path = path.expanduser().resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"DUCKDB_PATH={path}: cannot create directory {path.parent} ({exc.strerror})"
-        ) from None
-    target = path if path.exists() else path.parent
-    if not os.access(target, os.W_OK) or (path.exists() and not path.is_file()):
-        raise ConfigError(f"DUCKDB_PATH={path} is not writable")
-    return path
+    """The settings' warehouse as a dlt destination (``pipelines/warehouse.py``), replacing
+    full-refresh tables through a staging table."""
+    return dlt_destination(
+        settings.warehouse, settings.duckdb_path, replace_strategy=REPLACE_STRATEGY
+    )
 
 
 def make_pipeline(settings: OrdwaySettings) -> dlt.Pipeline:
@@ -142,58 +91,6 @@ def make_pipeline(settings: OrdwaySettings) -> dlt.Pipeline:
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir),
     )
-
-
-def read_warehouse_snapshot(
-    pipeline: dlt.Pipeline,
-    collections: Sequence[str],
-    lookback_seconds: float,
-    with_ids: bool = True,
-) -> WarehouseSnapshot:
-    """Per incremental collection: ids in the warehouse (only `with_ids`: the modes that detect
-    deletes need them, and reading every id costs time in proportion to the history), open
-    tombstones, and the `{id: updated_date}` of rows within the lookback of the table's newest
-    `updated_date`."""
-    known: dict[str, set[str]] = {}
-    tombstoned: dict[str, set[str]] = {}
-    versions: dict[str, dict[str, datetime]] = {}
-    try:
-        with pipeline.sql_client() as client:
-            for name in collections:
-                collection = COLLECTIONS[name]
-                if not collection.incremental:
-                    continue
-                table = client.make_qualified_table_name(name)
-                if with_ids:
-                    rows = _query(client, f"SELECT id FROM {table}")
-                    known[name] = {str(row[0]) for row in rows}
-                newest_rows = _query(client, f"SELECT max(updated_date) FROM {table}")
-                newest = newest_rows[0][0] if newest_rows else None
-                if newest is None:
-                    continue
-                since = newest - timedelta(seconds=lookback_seconds)
-                rows = _query(
-                    client,
-                    f"SELECT id, updated_date FROM {table} WHERE updated_date >= %s",
-                    since,
-                )
-                versions[name] = {str(row[0]): _utc(row[1]) for row in rows}
-            table = client.make_qualified_table_name(DELETIONS_TABLE)
-            rows = _query(
-                client, f"SELECT collection, id FROM {table} WHERE deleted_at IS NOT NULL"
-            )
-            for collection_name, record_id in rows:
-                tombstoned.setdefault(collection_name, set()).add(record_id)
-    except DatabaseUndefinedRelation:
-        pass  # the dataset does not exist yet: first run
-    return WarehouseSnapshot(known_ids=known, tombstoned=tombstoned, loaded_versions=versions)
-
-
-def _query(client: Any, sql: str, *args: Any) -> list[Any]:
-    try:
-        return list(client.execute_sql(sql, *args) or [])
-    except DatabaseUndefinedRelation:
-        return []
 
 
 class WarehouseCompanyError(ConfigError):
@@ -280,10 +177,6 @@ def create_declared_tables(pipeline: dlt.Pipeline, collections: Sequence[str]) -
         client.update_stored_schema(only_tables=tables, force=True)
 
 
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def run_extract(
     settings: OrdwaySettings,
     mode: Mode = "incremental",
@@ -315,21 +208,7 @@ def run_extract(
     records, requests and retries per collection and logs them while the run lasts; collections
     it has no expectation for get one from the warehouse (`progress.expectations`).
     """
-    requested = tuple(resources) if resources else default_resources(mode)
-    unknown = [n for n in requested if n not in COLLECTIONS]
-    if unknown:
-        raise ConfigError(f"unknown resources {unknown}; known: {', '.join(sorted(COLLECTIONS))}")
-    names = settings.enabled(requested)
-    left_out = [n for n in requested if n not in names]
-    if not names:
-        raise ConfigError(
-            f"nothing to extract: ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS leave out every "
-            f"requested collection ({', '.join(requested)})"
-        )
-    if left_out:
-        logger.info("left out by ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS: %s", left_out)
-    if mode == "backfill" and (start is None or end is None or start >= end):
-        raise ConfigError("mode=backfill needs --start and --end with start < end")
+    names = collections_to_extract(settings, mode, start, end, resources)
     pipeline = pipeline or make_pipeline(settings)
     first_load = check_company(settings, pipeline)
 
@@ -352,7 +231,7 @@ def run_extract(
         first_load = check_company(settings, pipeline)
 
     snapshot = read_warehouse_snapshot(
-        pipeline, names, settings.lookback_seconds, with_ids=mode in ("full", "sweep")
+        pipeline, names, settings.lookback_seconds, with_ids=detects_deletes(mode)
     )
     progress = progress or ExtractProgress(settings.progress_seconds)
     unknown_size = [n for n in names if progress.expected(n) is None]
@@ -384,23 +263,6 @@ def run_extract(
     return info
 
 
-def table_row_counts(pipeline: dlt.Pipeline, tables: Sequence[str]) -> dict[str, int]:
-    """Rows each table of the dataset holds now (0 for a table that does not exist yet)."""
-    counts = dict.fromkeys(tables, 0)
-    if not tables:
-        return counts
-    try:
-        with pipeline.sql_client() as client:
-            for table in tables:
-                rows = _query(
-                    client, f"SELECT count(*) FROM {client.make_qualified_table_name(table)}"
-                )
-                counts[table] = int(rows[0][0]) if rows else 0
-    except DatabaseUndefinedRelation:
-        pass  # the dataset does not exist yet: first run
-    return counts
-
-
 def row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     """Rows written per table by the last run (from dlt's normalize step)."""
     trace = pipeline.last_trace
@@ -417,10 +279,8 @@ __all__ = [
     "create_declared_tables",
     "make_destination",
     "make_pipeline",
-    "read_warehouse_snapshot",
     "recorded_companies",
     "row_counts",
     "run_extract",
-    "table_row_counts",
     "unavailable_collections",
 ]

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.ordway.settings import DEFAULT_PROGRESS_SECONDS
+from pipelines.config import DEFAULT_PROGRESS_SECONDS
+from pipelines.ordway.modes import lists_completely
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,6 @@ class ProgressObserver:
 
     def on_listing_done(self, resource: str) -> None:
         """A listing reached its empty page."""
-
-
-def lists_completely(mode: str, name: str) -> bool:
-    """Whether a run in ``mode`` lists collection ``name`` completely (no updated_date filter)."""
-    from pipelines.ordway.settings import COLLECTIONS
-
-    return mode in ("full", "sweep") or not COLLECTIONS[name].incremental
 
 
 def expectations(
@@ -326,5 +320,4 @@ __all__ = [
     "ProgressObserver",
     "duration_text",
     "expectations",
-    "lists_completely",
 ]

@@ -2,7 +2,7 @@
 
 The rule (pipelines/ordway/README.md, "Types"):
 
-- A **declared** field (settings.py, one kind per column) gets its kind: money and numbers become
+- A **declared** field (contract.py, one kind per column) gets its kind: money and numbers become
   exact `Decimal`s, dates `date`, timestamps aware UTC `datetime`s, integers `int`, booleans
   `bool`, text `str` (a number or boolean arriving in a text field becomes its text). A value that
   cannot be coerced stops the run with `RecordTypeError`, naming collection, record id and field.
@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pipelines.ordway.client import OrdwayError
-from pipelines.ordway.settings import COLLECTIONS, MONEY_SCALE, Collection, FieldTypes
+from pipelines.ordway.contract import COLLECTIONS, MONEY_SCALE, Collection, FieldTypes
 
 #: Placeholders that mean "no value" in a declared field of a non-text kind.
 NULL_MARKERS = ("", "-")

@@ -6,10 +6,10 @@ ask the API for `updated_date>` = the lag-adjusted cursor start, and merge on `i
 collections are replaced atomically. Records are typed before dlt sees them (`records.py`);
 a value that cannot be coerced stops the run with `RecordTypeError` before anything is loaded.
 
-Every declared table (settings.py) exists after a run that extracted its collection, with its
-declared columns, even when no record had a value: an empty root table is materialised with
-`dlt.mark.materialize_table_schema()`, and `declared_tables` lists the child tables that
-`pipeline.py` then creates from the schema's nested hints.
+Every declared table (`contract.py`) exists after a run that extracted its collection, with its
+declared columns (`hints.py`), even when no record had a value: an empty root table is
+materialised with `dlt.mark.materialize_table_schema()`, and `contract.declared_tables` lists the
+child tables that `pipeline.py` then creates from the schema's nested hints.
 
 A collection whose list endpoint answers 403 or 404 on its first page (a module the Ordway
 plan does not include) is skipped: it yields nothing, its tables and cursor stay as they were,
@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -31,23 +30,27 @@ import dlt
 from dlt.common.schema.utils import has_table_seen_data
 from dlt.extract.resource import DltResource
 
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.client import OrdwayAPIError, OrdwayClient, OrdwayError
-from pipelines.ordway.records import RecordTypeError, coerce_record
-from pipelines.ordway.settings import (
+from pipelines.ordway.contract import (
     COLLECTIONS,
     COMPANY_TABLE,
     DELETIONS_TABLE,
     FILTER_TIMESTAMP_FORMAT,
-    FULL_REFRESH_COLLECTIONS,
-    INCREMENTAL_COLLECTIONS,
-    MONEY_PRECISION,
-    MONEY_SCALE,
     SOURCE_NAME,
     Collection,
-    FieldTypes,
-    Mode,
-    OrdwaySettings,
 )
+from pipelines.ordway.hints import (
+    COMPANY_COLUMNS,
+    DELETIONS_HINTS,
+    MAX_TABLE_NESTING,
+    MERGE,
+    nested_hints,
+    resource_columns,
+)
+from pipelines.ordway.modes import Mode, collections_to_extract, detects_deletes
+from pipelines.ordway.records import coerce_record
+from pipelines.ordway.snapshot import WarehouseSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -55,123 +58,8 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_STATUSES = frozenset({403, 404})
 #: Key of the resource's dlt custom metrics that records an unavailable collection.
 UNAVAILABLE_METRIC = "ordway_unavailable"
-#: invoices -> payments -> invoices is two levels deep; their objects (custom_fields) one more.
-MAX_TABLE_NESTING = 3
-MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 #: How often an incremental listing is read again when records moved while it was read.
 MAX_LISTINGS = 3
-
-DELETIONS_COLUMNS: dict[str, Any] = {
-    "collection": {"data_type": "text", "nullable": False},
-    "id": {"data_type": "text", "nullable": False},
-    "deleted_at": {"data_type": "timestamp", "nullable": True},
-}
-DELETIONS_HINTS = {
-    "write_disposition": "merge",
-    "primary_key": ["collection", "id"],
-    "columns": DELETIONS_COLUMNS,
-}
-
-
-# ----------------------------------------------------------------------------- column hints
-
-
-#: Warehouse type of each declared kind (settings.KINDS).
-_DATA_TYPES: dict[str, dict[str, Any]] = {
-    "money": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
-    "numbers": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
-    "dates": {"data_type": "date"},
-    "timestamps": {"data_type": "timestamp"},
-    "integers": {"data_type": "bigint"},
-    "booleans": {"data_type": "bool"},
-    "text": {"data_type": "text"},
-}
-
-#: dlt's own columns on a nested (child) table, as its normalizer adds them; declared so an
-#: empty child table can be created with them. Merge tables also carry `_dlt_root_id`.
-_NESTED_COLUMNS: dict[str, dict[str, Any]] = {
-    "_dlt_parent_id": {"data_type": "text", "nullable": False, "parent_key": True},
-    "_dlt_list_idx": {"data_type": "bigint", "nullable": False},
-    "_dlt_id": {"data_type": "text", "nullable": False, "unique": True, "row_key": True},
-}
-_ROOT_KEY_COLUMN: dict[str, dict[str, Any]] = {
-    "_dlt_root_id": {"data_type": "text", "nullable": False, "root_key": True},
-}
-
-
-def _column_hints(types: FieldTypes) -> dict[str, dict[str, Any]]:
-    columns: dict[str, dict[str, Any]] = {}
-    for kind, data_type in _DATA_TYPES.items():
-        for name in sorted(getattr(types, kind)):
-            column = name.replace(".", "__")
-            columns[column] = {"name": column, **data_type, "nullable": True}
-    return columns
-
-
-def _resource_columns(collection: Collection) -> dict[str, dict[str, Any]]:
-    columns = _column_hints(collection.tables.get((), FieldTypes()))
-    if collection.incremental:
-        columns.setdefault("updated_date", {"name": "updated_date", "data_type": "timestamp"})
-        columns["updated_date"] = {**columns["updated_date"], "dedup_sort": "desc"}
-    return columns
-
-
-def _nested_hints(collection: Collection) -> dict[tuple[str, ...], dict[str, Any]]:
-    link = {**_NESTED_COLUMNS, **(_ROOT_KEY_COLUMN if collection.incremental else {})}
-    link_columns = {name: {"name": name, **column} for name, column in link.items()}
-    return {
-        path: {"columns": {**_column_hints(types), **link_columns}}
-        for path, types in collection.tables.items()
-        if path
-    }
-
-
-def table_name(collection: str, path: tuple[str, ...] = ()) -> str:
-    """The warehouse table of a collection's root (`path` empty) or child table."""
-    return "__".join((collection, *path))
-
-
-def declared_tables(collection: str) -> list[str]:
-    """Every table the contract declares for `collection`: its root table first, then its
-    child tables (parents before their children)."""
-    paths = sorted(COLLECTIONS[collection].tables, key=lambda p: (len(p), p))
-    return [table_name(collection, path) for path in paths]
-
-
-# ------------------------------------------------------------------------------ tombstones
-
-
-@dataclass
-class WarehouseSnapshot:
-    """What the warehouse held before this run.
-
-    `known_ids[c]`: ids currently in table `c` (delete detection); `tombstoned[c]`: ids with an
-    open tombstone; `loaded_versions[c]`: `{id: updated_date}` of the rows near the cursor, so an
-    incremental run can skip records re-read through the lookback that are already loaded
-    unchanged (same id and same `updated_date`).
-    """
-
-    known_ids: Mapping[str, set[str]] = field(default_factory=dict)
-    tombstoned: Mapping[str, set[str]] = field(default_factory=dict)
-    loaded_versions: Mapping[str, Mapping[str, datetime]] = field(default_factory=dict)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-
-def _tombstone_rows(
-    collection: str, seen: set[str], snapshot: WarehouseSnapshot, detect_deletes: bool
-) -> list[dict[str, Any]]:
-    open_tombstones = snapshot.tombstoned.get(collection, set())
-    rows = [
-        {"collection": collection, "id": record_id, "deleted_at": None}
-        for record_id in sorted(seen & open_tombstones)
-    ]
-    if detect_deletes:
-        missing = snapshot.known_ids.get(collection, set()) - seen - open_tombstones
-        rows += [
-            {"collection": collection, "id": record_id, "deleted_at": snapshot.now}
-            for record_id in sorted(missing)
-        ]
-    return rows
 
 
 def _mark_tombstones(rows: list[dict[str, Any]]) -> Any:
@@ -210,7 +98,7 @@ def _incremental_resource(
         )
     # on_cursor_value_missing="include" lets tombstone rows (which have no updated_date) pass;
     # coerce_record guarantees every real record has one.
-    listing_all = mode in ("full", "sweep")
+    listing_all = detects_deletes(mode)
     loaded = snapshot.loaded_versions.get(collection.name, {})
     size = settings.page_size_for(collection)
 
@@ -263,7 +151,7 @@ def _incremental_resource(
         if mode == "full" and max_seen is not None:
             previous = updated_date.get_state().get("last_value")
             updated_date.advance(max(max_seen, previous) if previous else max_seen)
-        tombstones = _tombstone_rows(collection.name, seen, snapshot, detect_deletes=listing_all)
+        tombstones = snapshot.tombstone_rows(collection.name, seen, detect_deletes=listing_all)
         if tombstones:
             yield _mark_tombstones(tombstones)
         logger.info(
@@ -275,8 +163,8 @@ def _incremental_resource(
         name=collection.name,
         write_disposition=MERGE,
         primary_key=collection.primary_key,
-        columns=_resource_columns(collection),
-        nested_hints=_nested_hints(collection),
+        columns=resource_columns(collection),
+        nested_hints=nested_hints(collection),
         max_table_nesting=MAX_TABLE_NESTING,
         parallelized=True,
     )
@@ -378,8 +266,8 @@ def _full_refresh_resource(
         name=collection.name,
         write_disposition="replace",
         primary_key=collection.primary_key,
-        columns=_resource_columns(collection),
-        nested_hints=_nested_hints(collection),
+        columns=resource_columns(collection),
+        nested_hints=nested_hints(collection),
         max_table_nesting=MAX_TABLE_NESTING,
         parallelized=True,
     )
@@ -440,10 +328,7 @@ def _company_resource(settings: OrdwaySettings) -> DltResource:
         name=COMPANY_TABLE,
         write_disposition="merge",
         primary_key="company_fingerprint",
-        columns={
-            "company_fingerprint": {"data_type": "text", "nullable": False},
-            "api_host": {"data_type": "text", "nullable": False},
-        },
+        columns=COMPANY_COLUMNS,
     )
 
 
@@ -457,13 +342,6 @@ def _deletions_resource() -> DltResource:
 
 def _safe_params(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items()) or "no filter"
-
-
-def default_resources(mode: Mode) -> tuple[str, ...]:
-    """Collections a mode extracts when `resources` is not given."""
-    if mode in ("sweep", "backfill"):
-        return INCREMENTAL_COLLECTIONS
-    return INCREMENTAL_COLLECTIONS + FULL_REFRESH_COLLECTIONS
 
 
 @dlt.source(
@@ -481,19 +359,13 @@ def ordway_source(
     snapshot: WarehouseSnapshot | None = None,
     record_company: bool = False,
 ) -> list[DltResource]:
-    """Resources for `resources` (default: the mode's collections that the settings enable),
+    """Resources for `resources` (default: the mode's collections) that the settings enable,
     always with `_ordway_deletions`; with `record_company`, also the `_ordway_company` row.
+    What a run may ask for is checked by `modes.collections_to_extract` (ConfigError).
 
     The caller owns `client` (closing it after the run) so one rate limiter spans the run.
     """
-    if mode not in ("incremental", "full", "sweep", "backfill"):
-        raise ValueError(f"unknown mode {mode!r}")
-    if mode == "backfill" and (start is None or end is None or start >= end):
-        raise ValueError("backfill needs start < end")
-    names = tuple(resources) if resources else settings.enabled(default_resources(mode))
-    unknown = [n for n in names if n not in COLLECTIONS]
-    if unknown:
-        raise ValueError(f"unknown Ordway collections {unknown}; known: {sorted(COLLECTIONS)}")
+    names = collections_to_extract(settings, mode, start, end, resources)
     # Types are declared, never guessed: no timestamp autodetection on text fields, and
     # data_type="freeze" (above) fails a run instead of creating a variant column (records.py
     # makes that impossible for undeclared fields: they are all text).
@@ -514,13 +386,4 @@ def ordway_source(
     return result
 
 
-__all__ = [
-    "UNAVAILABLE_METRIC",
-    "RecordTypeError",
-    "WarehouseSnapshot",
-    "coerce_record",
-    "declared_tables",
-    "default_resources",
-    "ordway_source",
-    "table_name",
-]
+__all__ = ["UNAVAILABLE_METRIC", "ordway_source"]

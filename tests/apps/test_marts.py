@@ -13,7 +13,8 @@ import pytest
 
 from apps.figures import arr_bridge
 from apps.marts import MartsUnavailable, QueryTimeout, cents, connect, money_text, percent
-from apps.settings import AppSettingError, AppSettings
+from apps.settings import AppSettings
+from pipelines.config import ConfigError
 
 
 @pytest.fixture
@@ -145,13 +146,13 @@ def test_settings_default_to_the_pipelines_published_file_and_local_addresses(tm
 def test_an_invalid_setting_is_refused_naming_the_variable(
     tmp_path: Path, name: str, value: str, message: str
 ):
-    with pytest.raises(AppSettingError, match=message):
+    with pytest.raises(ConfigError, match=message):
         AppSettings.from_env({"DUCKDB_PATH": str(tmp_path / "w.duckdb"), name: value})
 
 
 def test_the_published_file_cannot_be_the_working_warehouse(tmp_path: Path):
     working = str(tmp_path / "ordway.duckdb")
-    with pytest.raises(AppSettingError, match="DUCKDB_PUBLISHED_PATH"):
+    with pytest.raises(ConfigError, match="DUCKDB_PUBLISHED_PATH"):
         AppSettings.from_env({"DUCKDB_PATH": working, "DUCKDB_PUBLISHED_PATH": working})
 
 

@@ -1,39 +1,17 @@
 """Fixtures for the Dagster tests: a clean environment (temporary warehouse, dlt directory and
-lock, no Ordway credentials), a temporary Dagster instance, and a tiny HTTP receiver standing in
-for a Slack incoming webhook."""
+lock, no Ordway credentials), a temporary Dagster instance, and a Slack stand-in receiving the
+alerts (the helpers themselves live in ``tests/support/``)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dagster import DagsterInstance, instance_for_test
 
-from tests.support.environment import ORCHESTRATION_VARIABLES, isolate_environment
-
-__all__ = ["ORCHESTRATION_VARIABLES", "isolate_environment"]
-
-
-def run_python(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Runs ``script`` in a fresh interpreter from the repo root (imports as a new process sees
-    them: nothing cached from this test session)."""
-    from assets.resources import REPO_ROOT
-
-    return subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", script],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.support.environment import isolate_environment
+from tests.support.slack import WebhookReceiver
 
 
 @pytest.fixture
@@ -45,63 +23,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]
 def instance() -> Iterator[DagsterInstance]:
     with instance_for_test() as temporary:
         yield temporary
-
-
-class WebhookReceiver:
-    """Collects the JSON bodies POSTed to it: a stand-in for Slack's incoming webhook (answers
-    ``ok``) and for Slack's Web API ``chat.postMessage`` (answers ``{"ok": true}``). ``status``
-    makes it refuse every request with that HTTP status."""
-
-    def __init__(self, status: int = 200) -> None:
-        self.bodies: list[dict[str, Any]] = []
-        self.paths: list[str] = []
-        self.headers: list[dict[str, str]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                receiver.paths.append(self.path)
-                receiver.headers.append(dict(self.headers.items()))
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                if status != 200:
-                    answer = b"invalid_payload"
-                elif self.path.endswith("chat.postMessage"):
-                    answer = b'{"ok": true, "channel": "C000", "ts": "1.0"}'
-                else:
-                    answer = b"ok"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/services/T000/B000/not-a-real-secret"
-
-    @property
-    def api_url(self) -> str:
-        """Base URL of the stand-in Slack Web API (``.../api/chat.postMessage``)."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/api/"
-
-    def texts(self) -> list[str]:
-        return [body.get("text", "") for body in self.bodies]
-
-    def __enter__(self) -> WebhookReceiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

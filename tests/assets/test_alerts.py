@@ -33,23 +33,17 @@ from dagster import (
 )
 
 from assets.alerts import Alert, AlertDeliveryError, post_alert
-from assets.checks import (
-    ALL_CHECKS,
-    FRESHNESS_CHECK,
-    ROW_COUNT_CHECK,
-    tieout_result,
-)
+from assets.checks import FRESHNESS_CHECK, ROW_COUNT_CHECK, tieout_result
 from assets.definitions import defs
-from assets.ingest import DELETIONS_KEY, RAW_ASSETS
-from assets.resources import dbt_resource
-from assets.schedules import (
+from assets.ingest import DELETIONS_KEY
+from assets.sensors import (
     ordway_check_warning_alert,
     ordway_run_failure_alert,
     ordway_stale_data_alert,
 )
-from assets.transform import REVENUE_TIEOUT_KEY, ordway_dbt_assets
+from assets.transform import REVENUE_TIEOUT_KEY
 from scripts.run_nightly import report
-from tests.assets.conftest import WebhookReceiver
+from tests.support.slack import WebhookReceiver
 
 WEB = "http://dagster.example.test:3000"
 CUSTOMERS_KEY = AssetKey(["ordway_raw", "customers"])
@@ -89,12 +83,7 @@ def run_checks(instance, *check_keys: AssetCheckKey, tags=None):
     """A real run of only these checks (the code location's assets and checks, a job that
     selects the checks and no asset)."""
     job = define_asset_job("checks_under_test", selection=AssetSelection.checks(*check_keys))
-    location = Definitions(
-        assets=[*RAW_ASSETS, ordway_dbt_assets],
-        asset_checks=ALL_CHECKS,
-        jobs=[job],
-        resources={"dbt": dbt_resource()},
-    )
+    location = Definitions.merge(defs, Definitions(jobs=[job]))
     return location.resolve_job_def("checks_under_test").execute_in_process(
         instance=instance, raise_on_error=False, tags=tags
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dagster_dbt import DbtProject
 
-from assets.resources import DBT_RUN_TARGETS_KEPT, dbt_run_targets_dir, prune_dbt_run_targets
+from assets.dbt_cli import DBT_RUN_TARGETS_KEPT, dbt_run_targets_dir, prune_dbt_run_targets
 
 
 def _project(tmp_path: Path) -> DbtProject:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import ast
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +11,10 @@ import pytest
 import yaml
 from dagster import AssetKey, BackfillPolicy, MonthlyPartitionsDefinition
 
-from assets.definitions import defs
-from assets.jobs import ALL_JOBS
-from assets.resources import REPO_ROOT
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
-from tests.assets.conftest import run_python
+from assets.definitions import build_definitions, defs
+from assets.jobs import WAREHOUSE_JOB_NAMES
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
+from tests.support.paths import REPO_ROOT
 
 RAW_COLLECTIONS = {
     "invoices",
@@ -41,17 +40,65 @@ def graph():
     return defs.resolve_asset_graph()
 
 
-def test_definitions_load_in_a_fresh_process_with_no_ordway_variables():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDWAY_")}
-    env["PYTHONPATH"] = str(REPO_ROOT)
-    script = (
-        "from assets.definitions import defs\n"
-        "g = defs.resolve_asset_graph()\n"
-        "print(len(g.get_all_asset_keys()), sorted(j.name for j in defs.jobs))\n"
+def test_definitions_build_with_no_ordway_variables(clean_env):
+    # clean_env: no ORDWAY_* variable at all; every definition is built by a function, so this
+    # build reads the environment as it is now (nothing cached from an earlier import)
+    built = build_definitions()
+    keys = built.resolve_asset_graph().get_all_asset_keys()
+    assert AssetKey(["ordway_raw", "invoices"]) in keys
+    assert AssetKey(["published", "marts"]) in keys
+    assert {job.name for job in built.jobs} == set(WAREHOUSE_JOB_NAMES)
+    assert {s.name for s in built.schedules} == {
+        "ordway_nightly_schedule",
+        "ordway_delete_sweep_schedule",
+    }
+
+
+#: Functions that read the environment or build from it.
+SETTING_READERS = re.compile(
+    r"^(value|raw|required|from_env|warehouse_kind|duckdb_path|published_duckdb_path"
+    r"|pipelines_dir|lock_timeout_seconds|monthly_partitions|dbt_project|dbt_vars|build_\w+)$"
+)
+
+
+def calls_at_import(tree: ast.Module) -> set[str]:
+    """Names of the functions a module calls when it is imported: its top-level statements,
+    class bodies, decorators and default values, but not the bodies of its functions."""
+    called: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            defaults = [d for d in node.args.kw_defaults if d is not None]
+            pending += [*node.decorator_list, *node.args.defaults, *defaults]
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            called.add(name)
+        pending += [child for child in ast.iter_child_nodes(node) if child is not None]
+    return called
+
+
+def test_the_scan_of_import_time_calls_skips_function_bodies():
+    tree = ast.parse(
+        "X = value('A')\n@schedule(cron=value('B'))\ndef f(d=raw('C')):\n    return dbt_project()\n"
     )
-    done = run_python(script, env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "ordway_nightly" in done.stdout
+    assert calls_at_import(tree) == {"value", "schedule", "raw"}
+
+
+def test_importing_the_code_location_modules_reads_no_setting():
+    # Only functions read the environment (pipelines/config/) or build from it; no module of
+    # the code location calls one at import, except the code location itself (definitions.py:
+    # defs = build_definitions()).
+    for path in sorted((REPO_ROOT / "assets").glob("*.py")):
+        if path.name == "definitions.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        readers = sorted(n for n in calls_at_import(tree) if SETTING_READERS.match(n))
+        assert readers == [], path
 
 
 def test_every_raw_collection_is_one_dlt_asset_in_group_ordway_raw():
@@ -140,7 +187,7 @@ def test_raw_assets_backfill_in_one_run_and_every_step_uses_the_warehouse_pool()
 
 def test_the_code_location_imports_no_private_dagster_module():
     private = re.compile(r"^\s*(from|import)\s+dagster\w*\._", re.MULTILINE)
-    for folder in ("assets", "scripts", "tests/assets"):
+    for folder in ("assets", "scripts", "tests/assets", "tests/reliability", "tests/support"):
         for path in sorted((REPO_ROOT / folder).glob("*.py")):
             assert not private.search(path.read_text(encoding="utf-8")), path
 
@@ -157,7 +204,7 @@ def test_jobs_select_every_asset_and_carry_mode_and_warehouse_tags(job, mode):
     definition = defs.resolve_job_def(job)
     assert definition.tags["ordway/mode"] == mode
     assert definition.tags["ordway/warehouse"] == "1"
-    assert {j.name for j in ALL_JOBS} == {
+    assert set(WAREHOUSE_JOB_NAMES) == {
         "ordway_nightly",
         "ordway_full_refresh",
         "ordway_delete_sweep",

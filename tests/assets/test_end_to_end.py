@@ -25,11 +25,13 @@ from dagster import (
 )
 
 from assets.definitions import defs
-from assets.schedules import ordway_overdue_invoices_alert
+from assets.sensors import ordway_overdue_invoices_alert
 from ordway_sandbox.process import SandboxProcess
+from pipelines.config import OrdwaySettings
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from pipelines.ordway.pipeline import make_pipeline
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS, OrdwaySettings
-from tests.assets.conftest import WebhookReceiver, isolate_environment
+from tests.support.environment import isolate_environment
+from tests.support.slack import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_e2e")]
 

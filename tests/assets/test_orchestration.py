@@ -22,17 +22,15 @@ from dagster import (
 from assets.checks import row_count_verdict
 from assets.definitions import defs
 from assets.ingest import INCREMENTAL_KEYS, extraction_plan
+from assets.jobs import build_jobs
 from assets.locking import lock_path, warehouse_lock
-from assets.resources import REPO_ROOT
-from assets.schedules import (
-    ordway_delete_sweep_schedule,
-    ordway_nightly_schedule,
-    ordway_run_failure_alert,
-    overdue_alert,
-)
-from tests.assets.conftest import run_python
+from assets.partitions import monthly_partitions
+from assets.schedules import build_schedules
+from assets.sensors import ordway_run_failure_alert, overdue_alert
 
 UTC_DAY = datetime(2026, 3, 10, tzinfo=UTC)
+ordway_nightly_schedule = defs.resolve_schedule_def("ordway_nightly_schedule")
+ordway_delete_sweep_schedule = defs.resolve_schedule_def("ordway_delete_sweep_schedule")
 WINDOW = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))  # 3 months
 
 
@@ -123,32 +121,18 @@ def test_weekly_sweep_runs_on_sunday_at_four(instance):
     assert request.tags["dagster/asset_partition_range_end"] == "2026-03-01"
 
 
-def test_cron_and_timezone_come_from_the_environment():
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("ORDWAY_")},
-        "NIGHTLY_CRON": "30 1 * * *",
-        "NIGHTLY_TIMEZONE": "Europe/Berlin",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    script = (
-        "from datetime import datetime, timezone\n"
-        "from assets.schedules import ordway_nightly_schedule as s\n"
-        "from tests.assets.test_orchestration import ticks_after\n"
-        "t = next(ticks_after(s, datetime(2026, 6, 30, 22, tzinfo=timezone.utc)))\n"
-        "print(s.cron_schedule, s.execution_timezone, t.isoformat())\n"
-    )
-    done = run_python(script, env)
-    assert done.returncode == 0, done.stderr[-2000:]
+def test_cron_and_timezone_come_from_the_environment(clean_env, monkeypatch):
+    monkeypatch.setenv("NIGHTLY_CRON", "30 1 * * *")
+    monkeypatch.setenv("NIGHTLY_TIMEZONE", "Europe/Berlin")
+    schedules = {s.name: s for s in build_schedules(build_jobs(monthly_partitions()))}
+    nightly = schedules["ordway_nightly_schedule"]
+    assert (nightly.cron_schedule, nightly.execution_timezone) == ("30 1 * * *", "Europe/Berlin")
     # from midnight in Berlin (22:00 UTC): the next tick is 01:30 CEST (UTC+2) on 1 July
-    assert done.stdout.split() == [
-        "30",
-        "1",
-        "*",
-        "*",
-        "*",
-        "Europe/Berlin",
-        "2026-07-01T01:30:00+02:00",
-    ]
+    tick = next(ticks_after(nightly, datetime(2026, 6, 30, 22, tzinfo=UTC)))
+    assert tick.isoformat() == "2026-07-01T01:30:00+02:00"
+    # the sweep keeps its own cron, in the same timezone
+    sweep = schedules["ordway_delete_sweep_schedule"]
+    assert (sweep.cron_schedule, sweep.execution_timezone) == ("0 4 * * 0", "Europe/Berlin")
 
 
 @pytest.mark.parametrize("job", ["ordway_full_refresh", "__ASSET_JOB"])

@@ -18,8 +18,8 @@ from dagster import AssetKey, DagsterInstance, instance_for_test
 
 from assets.definitions import defs
 from ordway_sandbox.process import SandboxProcess
-from pipelines.ordway.settings import COLLECTIONS, FULL_REFRESH_COLLECTIONS
-from tests.assets.conftest import isolate_environment
+from pipelines.ordway.contract import COLLECTIONS, FULL_REFRESH_COLLECTIONS
+from tests.support.environment import isolate_environment
 
 pytestmark = [pytest.mark.slow]
 

@@ -45,16 +45,14 @@ from dagster import (
     instance_for_test,
 )
 
-from assets.checks import ALL_CHECKS
-from assets.ingest import RAW_ASSETS
-from assets.jobs import ALL_JOBS, NIGHTLY_JOB_NAME
-from assets.publish import PUBLISHED_MARTS_KEY, publish_marts, published_marts
-from assets.resources import REPO_ROOT, dbt_resource
-from assets.transform import ordway_dbt_assets
+from assets.definitions import defs as code_location
+from assets.jobs import NIGHTLY_JOB_NAME
+from assets.publish import PUBLISHED_MARTS_KEY, publish_marts
 from ordway_sandbox.process import SandboxProcess
 from pipelines.publish import PublishError
 from scripts.run_nightly import failure_summary, run_nightly
-from tests.assets.conftest import isolate_environment
+from tests.support.environment import isolate_environment
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.xdist_group("publish")
 
@@ -152,12 +150,7 @@ def blocking_check_that_fails() -> AssetCheckResult:
 def run_with_a_failing_blocking_check(instance: DagsterInstance) -> ExecuteInProcessResult:
     """The nightly job, without the extraction, in a code location with one more check: a
     blocking one on a mart that always fails."""
-    defs = Definitions(
-        assets=[*RAW_ASSETS, ordway_dbt_assets, published_marts],
-        asset_checks=[*ALL_CHECKS, blocking_check_that_fails],
-        jobs=ALL_JOBS,
-        resources={"dbt": dbt_resource()},
-    )
+    defs = Definitions.merge(code_location, Definitions(asset_checks=[blocking_check_that_fails]))
     graph = defs.resolve_asset_graph()
     selection = [k for k in graph.get_all_asset_keys() if k.path[0] != "ordway_raw"]
     return defs.resolve_job_def(NIGHTLY_JOB_NAME).execute_in_process(

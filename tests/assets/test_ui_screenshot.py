@@ -25,10 +25,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from assets.resources import REPO_ROOT
 from ordway_sandbox.process import SandboxProcess
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from tests.assets.browser import CHROMIUM, Browser, DagsterGraphQL
+from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.slow]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.dbt_project.conftest import invoke_dbt
+from tests.support.dbt import invoke_dbt
 
 SCALES = (10, 2, 0)
 EDGE_CASES = [

@@ -15,7 +15,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.dbt_project.conftest import DbtRun, query, run_dbt
 from tests.dbt_project.examples_tenant import (
     AS_OF,
     DELETED_SUBSCRIPTION,
@@ -23,6 +22,7 @@ from tests.dbt_project.examples_tenant import (
     build_examples_tenant,
 )
 from tests.dbt_project.raw_loader import load_tenant
+from tests.support.dbt import DbtRun, query, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_examples")]
 

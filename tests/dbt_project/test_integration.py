@@ -25,9 +25,9 @@ import pytest
 
 from ordway_sandbox import recognition
 from ordway_sandbox.process import SandboxProcess, credentials_env
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.pipeline import make_pipeline, run_extract
-from pipelines.ordway.settings import OrdwaySettings
-from tests.dbt_project.conftest import DbtRun, query, run_dbt
+from tests.support.dbt import DbtRun, query, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_integration")]
 

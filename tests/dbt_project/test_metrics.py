@@ -30,10 +30,10 @@ import pytest
 import yaml
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.pipeline import make_pipeline, run_extract
-from pipelines.ordway.settings import OrdwaySettings
 from pipelines.publish import publish_duckdb, wal_path
-from tests.dbt_project.conftest import DBT, PROJECT_DIR
+from tests.support.dbt import DBT, PROJECT_DIR
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_metrics")]
 

@@ -22,8 +22,8 @@ import pytest
 
 from ordway_sandbox import recognition
 from tests.dbt_project import shaped_tenants
-from tests.dbt_project.conftest import DbtRun, assert_build_passed, query, run_dbt
 from tests.dbt_project.raw_loader import load_tenant
+from tests.support.dbt import DbtRun, assert_build_passed, query, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_money_bounds")]
 

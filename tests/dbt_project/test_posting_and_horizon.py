@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.dbt_project import shaped_tenants
-from tests.dbt_project.conftest import assert_build_passed, query, run_dbt
 from tests.dbt_project.raw_loader import load_tenant
+from tests.support.dbt import assert_build_passed, query, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_posting")]
 

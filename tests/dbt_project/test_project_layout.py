@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.dbt_project.conftest import DBT, PROJECT_DIR, REPO_ROOT
+from tests.support.dbt import DBT, PROJECT_DIR
+from tests.support.paths import REPO_ROOT
 
 MODELS = PROJECT_DIR / "models"
 #: yml files that describe no single model.

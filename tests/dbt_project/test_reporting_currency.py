@@ -16,10 +16,10 @@ import duckdb
 import pytest
 
 from tests.dbt_project import shaped_tenants
-from tests.dbt_project.conftest import PROJECT_DIR, assert_build_passed, query, run_dbt
 from tests.dbt_project.examples_tenant import AS_OF as EXAMPLES_AS_OF
 from tests.dbt_project.examples_tenant import build_examples_tenant
 from tests.dbt_project.raw_loader import load_tenant
+from tests.support.dbt import PROJECT_DIR, assert_build_passed, query, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_reporting_currency")]
 

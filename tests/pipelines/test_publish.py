@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from pipelines.config import ConfigError
 from pipelines.publish import (
     PublishError,
     publish_duckdb,
@@ -22,7 +23,6 @@ from pipelines.publish import (
     swap_statement,
     wal_path,
 )
-from pipelines.warehouse import WarehouseConfigError
 
 MARTS = ("fct_money", "dim_things")
 
@@ -255,7 +255,7 @@ def test_a_published_path_that_cannot_work_is_refused_naming_the_variable(
     tmp_path: Path, value: str, message: str
 ) -> None:
     env = {"DUCKDB_PUBLISHED_PATH": value.format(dir=tmp_path)}
-    with pytest.raises(WarehouseConfigError, match=rf"^DUCKDB_PUBLISHED_PATH=.*{message}"):
+    with pytest.raises(ConfigError, match=rf"^DUCKDB_PUBLISHED_PATH=.*{message}"):
         published_duckdb_path(tmp_path / "ordway.duckdb", env)
 
 

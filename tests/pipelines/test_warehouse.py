@@ -1,4 +1,5 @@
-"""WAREHOUSE / SNOWFLAKE_* configuration: validation, the dlt destination and the dbt env.
+"""The warehouse as dlt and dbt reach it (pipelines/warehouse.py): the DuckDB file's directory,
+dlt's Snowflake destination and credentials, and dbt's Snowflake environment.
 
 Keys are generated per test module with `cryptography`; nothing connects to a warehouse.
 """
@@ -11,284 +12,31 @@ from typing import Any
 
 import dlt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dbt.adapters.snowflake.auth import private_key_from_file, private_key_from_string
 
-from pipelines.ordway.settings import ConfigError
+from pipelines.config import ConfigError, SnowflakeSettings, snowflake_settings_from_env
 from pipelines.warehouse import (
-    SnowflakeSettings,
-    WarehouseConfigError,
-    check_warehouse_env,
     dbt_env,
     dlt_snowflake_credentials,
     dlt_snowflake_destination,
-    snowflake_settings_from_env,
-    warehouse_from_env,
+    ensure_duckdb_path,
 )
+from tests.support.snowflake_keys import BASE, PASSPHRASE, PASSWORD, der
 
-PASSWORD = "pw-Zq81-never-print"
-PASSPHRASE = "phrase-Kx72-never-print"
-BASE = {
-    "WAREHOUSE": "snowflake",
-    "SNOWFLAKE_ACCOUNT": "myorg-myaccount",
-    "SNOWFLAKE_USER": "ORDWAY_LOADER",
-    "SNOWFLAKE_ROLE": "transformer",
-    "SNOWFLAKE_WAREHOUSE": "transforming",
-    "SNOWFLAKE_DATABASE": "analytics",
-}
+# ------------------------------------------------------------------ DuckDB
 
 
-@pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def test_duckdb_parent_directory_is_created(tmp_path: Path) -> None:
+    path = ensure_duckdb_path(tmp_path / "a" / "b" / "ordway.duckdb")
+    assert path.parent.is_dir()
 
 
-@pytest.fixture(scope="module")
-def pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-@pytest.fixture(scope="module")
-def encrypted_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(PASSPHRASE.encode()),
-    ).decode()
-
-
-def _der(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _error(env: dict[str, str]) -> str:
-    with pytest.raises(WarehouseConfigError) as caught:
-        snowflake_settings_from_env(env)
-    return str(caught.value)
-
-
-def _body(pem_text: str) -> str:
-    """The base64 body of a PEM key: a fragment that must never appear in a message."""
-    return pem_text.splitlines()[1]
-
-
-# ------------------------------------------------------------------ WAREHOUSE
-
-
-def test_warehouse_defaults_to_duckdb_and_accepts_snowflake_in_any_case() -> None:
-    assert warehouse_from_env({}) == "duckdb"
-    assert warehouse_from_env({"WAREHOUSE": " "}) == "duckdb"
-    assert warehouse_from_env({"WAREHOUSE": "SnowFlake"}) == "snowflake"
-
-
-def test_an_unknown_warehouse_is_refused_naming_the_variable() -> None:
-    with pytest.raises(WarehouseConfigError, match="WAREHOUSE='bigquery'"):
-        warehouse_from_env({"WAREHOUSE": "bigquery"})
-
-
-def test_check_warehouse_env_ignores_snowflake_variables_for_duckdb() -> None:
-    assert check_warehouse_env({"WAREHOUSE": "duckdb"}) is None
-
-
-def test_check_warehouse_env_validates_snowflake_before_anything_runs() -> None:
-    with pytest.raises(ConfigError, match="SNOWFLAKE_ACCOUNT is not set"):
-        check_warehouse_env({"WAREHOUSE": "snowflake"})
-
-
-# ------------------------------------------------------------------ required variables
-
-
-@pytest.mark.parametrize(
-    "variable",
-    [
-        "SNOWFLAKE_ACCOUNT",
-        "SNOWFLAKE_USER",
-        "SNOWFLAKE_ROLE",
-        "SNOWFLAKE_WAREHOUSE",
-        "SNOWFLAKE_DATABASE",
-    ],
-)
-def test_each_missing_required_variable_is_named(variable: str) -> None:
-    env = {**BASE, "SNOWFLAKE_PASSWORD": PASSWORD}
-    del env[variable]
-    assert _error(env).startswith(f"{variable} is not set")
-    assert _error({**env, variable: "   "}).startswith(f"{variable} is not set")
-
-
-def test_an_account_url_is_refused_with_a_hint() -> None:
-    env = {**BASE, "SNOWFLAKE_PASSWORD": PASSWORD}
-    message = _error({**env, "SNOWFLAKE_ACCOUNT": "https://xy123.snowflakecomputing.com"})
-    assert "SNOWFLAKE_ACCOUNT must be the account identifier" in message
-
-
-@pytest.mark.parametrize(
-    "variable", ["SNOWFLAKE_ROLE", "SNOWFLAKE_WAREHOUSE", "SNOWFLAKE_DATABASE"]
-)
-def test_a_name_that_is_not_a_plain_identifier_is_refused(variable: str) -> None:
-    message = _error({**BASE, "SNOWFLAKE_PASSWORD": PASSWORD, variable: "my db"})
-    assert message.startswith(f"{variable}='my db' is not a plain Snowflake identifier")
-
-
-def test_names_are_upper_cased_as_snowflake_resolves_unquoted_identifiers() -> None:
-    settings = snowflake_settings_from_env({**BASE, "SNOWFLAKE_PASSWORD": PASSWORD})
-    assert (settings.role, settings.warehouse, settings.database) == (
-        "TRANSFORMER",
-        "TRANSFORMING",
-        "ANALYTICS",
-    )
-
-
-# ------------------------------------------------------------------ credentials
-
-
-def test_password_is_the_fallback_when_no_key_is_set() -> None:
-    settings = snowflake_settings_from_env({**BASE, "SNOWFLAKE_PASSWORD": PASSWORD})
-    assert settings.authentication == "password"
-    assert settings.password == PASSWORD
-    assert settings.private_key is None
-
-
-def test_no_key_and_no_password_names_all_three_variables() -> None:
-    message = _error(dict(BASE))
-    for variable in ("SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY_PATH", "SNOWFLAKE_PASSWORD"):
-        assert variable in message
-
-
-def test_a_pem_key_in_the_environment_wins_over_a_password(pem: str) -> None:
-    env = {**BASE, "SNOWFLAKE_PRIVATE_KEY": pem, "SNOWFLAKE_PASSWORD": PASSWORD}
-    settings = snowflake_settings_from_env(env)
-    assert settings.authentication == "key_pair"
-    assert settings.password is None
-    assert settings.private_key == pem.strip() + "\n"
-
-
-def test_a_pem_key_with_escaped_newlines_is_accepted(pem: str) -> None:
-    escaped = pem.strip().replace("\n", "\\n")
-    settings = snowflake_settings_from_env({**BASE, "SNOWFLAKE_PRIVATE_KEY": escaped})
-    assert settings.private_key == pem.strip() + "\n"
-
-
-def test_a_key_file_is_read_and_validated(pem: str, tmp_path: Path) -> None:
-    path = tmp_path / "rsa_key.p8"
-    path.write_text(pem)
-    settings = snowflake_settings_from_env({**BASE, "SNOWFLAKE_PRIVATE_KEY_PATH": str(path)})
-    assert settings.private_key_path == path
-    assert settings.private_key == pem.strip() + "\n"
-
-
-def test_an_encrypted_key_needs_its_passphrase(encrypted_pem: str) -> None:
-    env = {**BASE, "SNOWFLAKE_PRIVATE_KEY": encrypted_pem}
-    assert _error(env) == "SNOWFLAKE_PRIVATE_KEY is encrypted; set SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"
-    settings = snowflake_settings_from_env({**env, "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": PASSPHRASE})
-    assert settings.private_key_passphrase == PASSPHRASE
-
-
-def test_a_wrong_passphrase_is_reported_without_the_passphrase(encrypted_pem: str) -> None:
-    env = {
-        **BASE,
-        "SNOWFLAKE_PRIVATE_KEY": encrypted_pem,
-        "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": "wrong-Vq55-never-print",
-    }
-    message = _error(env)
-    assert "SNOWFLAKE_PRIVATE_KEY: the private key cannot be loaded" in message
-    assert "wrong-Vq55-never-print" not in message
-    assert _body(encrypted_pem) not in message
-
-
-def test_text_that_is_not_a_pem_key_is_refused_without_echoing_it() -> None:
-    secret = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-not-a-pem"
-    message = _error({**BASE, "SNOWFLAKE_PRIVATE_KEY": secret})
-    assert message.startswith("SNOWFLAKE_PRIVATE_KEY is not a PEM private key")
-    assert secret not in message
-
-
-def test_a_damaged_pem_key_is_refused(pem: str) -> None:
-    lines = pem.strip().splitlines()
-    damaged = "\n".join([lines[0], lines[1][::-1], *lines[2:]])
-    message = _error({**BASE, "SNOWFLAKE_PRIVATE_KEY": damaged})
-    assert "SNOWFLAKE_PRIVATE_KEY: the private key cannot be loaded" in message
-    assert lines[1][::-1] not in message
-
-
-def test_a_missing_key_file_is_named_with_its_path(tmp_path: Path) -> None:
-    path = tmp_path / "absent.p8"
-    message = _error({**BASE, "SNOWFLAKE_PRIVATE_KEY_PATH": str(path)})
-    assert message == f"SNOWFLAKE_PRIVATE_KEY_PATH={path}: no such file"
-
-
-def test_a_key_file_without_a_pem_key_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "public.pem"
-    path.write_text("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
-    message = _error({**BASE, "SNOWFLAKE_PRIVATE_KEY_PATH": str(path)})
-    assert message.startswith(f"SNOWFLAKE_PRIVATE_KEY_PATH={path} is not a PEM private key")
-
-
-def test_both_key_variables_at_once_are_refused(pem: str, tmp_path: Path) -> None:
-    path = tmp_path / "rsa_key.p8"
-    path.write_text(pem)
-    env = {**BASE, "SNOWFLAKE_PRIVATE_KEY": pem, "SNOWFLAKE_PRIVATE_KEY_PATH": str(path)}
-    assert "are both set" in _error(env)
-
-
-def test_a_passphrase_without_a_key_is_refused() -> None:
-    env = {**BASE, "SNOWFLAKE_PASSWORD": PASSWORD, "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": PASSPHRASE}
-    message = _error(env)
-    assert message.startswith("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE is set but neither")
-    assert PASSPHRASE not in message and PASSWORD not in message
-
-
-def test_secrets_never_appear_in_the_settings_repr(encrypted_pem: str) -> None:
-    env = {
-        **BASE,
-        "SNOWFLAKE_PRIVATE_KEY": encrypted_pem,
-        "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE": PASSPHRASE,
-    }
-    settings = snowflake_settings_from_env(env)
-    text = repr(settings)
-    assert PASSPHRASE not in text and _body(encrypted_pem) not in text
-    assert "myorg-myaccount" in text
-    assert set(settings.secrets()) == {settings.private_key, PASSPHRASE}
-
-
-# ------------------------------------------------------------------ endpoint
-
-
-def test_host_port_and_protocol_reach_an_emulator() -> None:
-    env = {
-        **BASE,
-        "SNOWFLAKE_PASSWORD": PASSWORD,
-        "SNOWFLAKE_HOST": "127.0.0.1",
-        "SNOWFLAKE_PORT": "8766",
-        "SNOWFLAKE_PROTOCOL": "HTTP",
-    }
-    settings = snowflake_settings_from_env(env)
-    assert (settings.host, settings.port, settings.protocol) == ("127.0.0.1", 8766, "http")
-
-
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [
-        (
-            {"SNOWFLAKE_HOST": "h", "SNOWFLAKE_PORT": "70000"},
-            "SNOWFLAKE_PORT='70000' is not a port",
-        ),
-        ({"SNOWFLAKE_HOST": "h", "SNOWFLAKE_PORT": "http"}, "SNOWFLAKE_PORT='http' is not a port"),
-        ({"SNOWFLAKE_HOST": "h", "SNOWFLAKE_PROTOCOL": "ftp"}, "SNOWFLAKE_PROTOCOL='ftp' must be"),
-        ({"SNOWFLAKE_HOST": "https://h:443"}, "SNOWFLAKE_HOST='https://h:443' must be a host"),
-        ({"SNOWFLAKE_PORT": "443"}, "need SNOWFLAKE_HOST"),
-    ],
-)
-def test_a_malformed_endpoint_names_its_variable(extra: dict[str, str], expected: str) -> None:
-    assert expected in _error({**BASE, "SNOWFLAKE_PASSWORD": PASSWORD, **extra})
+def test_an_unwritable_duckdb_location_fails_before_extraction(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ConfigError, match="DUCKDB_PATH"):
+        ensure_duckdb_path(blocker / "ordway.duckdb")
 
 
 # ------------------------------------------------------------------ dlt
@@ -340,7 +88,7 @@ def test_dlt_connects_with_the_decrypted_key_to_the_configured_endpoint(
         "ANALYTICS",
     )
     assert (params["host"], int(params["port"]), params["protocol"]) == ("127.0.0.1", 8766, "http")
-    assert params["private_key"] == _der(key)
+    assert params["private_key"] == der(key)
     assert "private_key_passphrase" not in params
     assert not params.get("password")
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from assets.resources import REPO_ROOT
 from ordway_sandbox.process import SandboxProcess
-from tests.assets.conftest import ORCHESTRATION_VARIABLES
+from tests.support.environment import ORCHESTRATION_VARIABLES
+from tests.support.paths import REPO_ROOT
 
 CUSTOMERS = 20
 SEED = 23

@@ -17,11 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance
-from dagster._core.instance.ref import InstanceRef
 
 from ordway_sandbox.process import SandboxProcess
-from tests.assets.conftest import WebhookReceiver
 from tests.reliability.process_support import job_env, sandbox, start_nightly
+from tests.support.slack import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +68,7 @@ def test_an_empty_customers_endpoint_fails_the_night_on_the_blocking_cliff_and_a
     # dbt never ran after the failed check: the marts still hold night 1's customers
     assert customers_in_marts(tmp_path / "ordway.duckdb") == customers
 
-    with DagsterInstance.from_ref(InstanceRef.from_dir(env["DAGSTER_HOME"])) as instance:
+    with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         runs = list(reversed(instance.get_runs()))  # oldest first
         assert [run.status.value for run in runs] == ["SUCCESS", "FAILURE", "FAILURE"]
         failed_ids = [run.run_id for run in runs[1:]]

@@ -13,14 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import DagsterInstance, instance_for_test
-from dagster._core.instance.ref import InstanceRef
 
 from assets.definitions import defs
 from ordway_sandbox.process import SandboxProcess
-from pipelines.ordway.settings import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from scripts.run_nightly import failure_summary
-from tests.assets.conftest import isolate_environment
 from tests.reliability.process_support import PARTITION, job_env, sandbox, start_nightly
+from tests.support.environment import isolate_environment
 from tests.support.source import tenant_summary, warehouse_summary
 
 pytestmark = pytest.mark.slow
@@ -40,7 +39,7 @@ def test_two_runs_started_together_never_write_the_warehouse_at_once(
     # same moment race each other, which only a brand-new DAGSTER_HOME can see)
     home = Path(env["DAGSTER_HOME"])
     home.mkdir()
-    DagsterInstance.from_ref(InstanceRef.from_dir(str(home))).dispose()
+    DagsterInstance.from_config(str(home)).dispose()
     runs = [start_nightly(env, "first"), start_nightly(env, "second")]
     codes = [run.wait() for run in runs]
     outputs = [run.stdout + run.stderr for run in runs]

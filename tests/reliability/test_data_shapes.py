@@ -26,9 +26,10 @@ import dlt
 import pytest
 
 from ordway_sandbox.process import SandboxProcess
+from pipelines.config import OrdwaySettings
+from pipelines.ordway.contract import DATASET_NAME
 from pipelines.ordway.pipeline import make_pipeline, run_extract
-from pipelines.ordway.settings import DATASET_NAME, OrdwaySettings
-from tests.dbt_project.conftest import DbtRun, run_dbt
+from tests.support.dbt import DbtRun, run_dbt
 from tests.support.source import (
     connect,
     cursors,

@@ -38,15 +38,15 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
-from pipelines.ordway.settings import (
+from pipelines.config import OrdwaySettings
+from pipelines.ordway.contract import (
     COLLECTIONS,
     DATASET_NAME,
     DELETIONS_TABLE,
     INCREMENTAL_COLLECTIONS,
-    OrdwaySettings,
 )
-from tests.dbt_project.conftest import DbtRun, run_dbt
+from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from tests.support.dbt import DbtRun, run_dbt
 from tests.support.source import cursors, generated_sandbox, settings_for
 from tests.support.upstream_edits import edit_upstream
 

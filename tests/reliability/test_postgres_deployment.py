@@ -32,9 +32,9 @@ import yaml
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster_graphql import DagsterGraphQLClient
 
-from assets.resources import REPO_ROOT
 from ordway_sandbox.process import SandboxProcess
 from tests.reliability.process_support import PARTITION, RUN_TIMEOUT, job_env, sandbox
+from tests.support.paths import REPO_ROOT
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow

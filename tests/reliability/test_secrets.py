@@ -18,13 +18,11 @@ from urllib.parse import quote, quote_plus
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
-from dagster._core.instance.ref import InstanceRef
-from dagster._serdes import serialize_value
+from dagster import DagsterInstance, serialize_value
 from dlt.common.versioned_state import decompress_state
 
-from assets.resources import REPO_ROOT
 from tests.reliability.process_support import PARTITION, RUN_TIMEOUT, job_env, sandbox
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -108,8 +106,7 @@ def test_process_output_names_the_failure_but_no_secret(runs) -> None:
 
 def test_dagster_event_logs_of_both_runs_hold_no_secret(runs) -> None:
     workdir, _ = runs
-    ref = InstanceRef.from_dir(str(workdir / "dagster_home"))
-    with DagsterInstance.from_ref(ref) as instance:
+    with DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
         all_runs = instance.get_runs()
         assert sorted(r.status.value for r in all_runs) == ["FAILURE", "SUCCESS"]
         for run in all_runs:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.resources import REPO_ROOT
 from scripts.run_nightly import load_env_file, main
 from tests.support.environment import ORCHESTRATION_VARIABLES
+from tests.support.paths import REPO_ROOT
 
 
 def make_dry_run(target: str) -> str:

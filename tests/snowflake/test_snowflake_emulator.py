@@ -37,9 +37,9 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from ordway_sandbox.process import SandboxProcess
+from pipelines.config import OrdwaySettings, snowflake_settings_from_env
 from pipelines.ordway.pipeline import make_pipeline, run_extract
-from pipelines.ordway.settings import OrdwaySettings
-from pipelines.warehouse import dbt_env, snowflake_settings_from_env
+from pipelines.warehouse import dbt_env
 from scripts.snowflake_smoke import (
     DbtRun,
     Difference,

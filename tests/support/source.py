@@ -17,7 +17,8 @@ import duckdb
 from dlt.common.versioned_state import decompress_state
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
-from pipelines.ordway.settings import COLLECTIONS, DATASET_NAME, OrdwaySettings
+from pipelines.config import OrdwaySettings
+from pipelines.ordway.contract import COLLECTIONS, DATASET_NAME
 
 CUSTOMERS = 30
 SEED = 11

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.client import RATE_SAFETY, OrdwayAPIError, OrdwayClient, RateLimiter
-from pipelines.ordway.settings import OrdwaySettings
 from tests.support.source import generated_sandbox, source_env
 
 SECRETS = {

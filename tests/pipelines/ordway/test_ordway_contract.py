@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ordway.settings import COLLECTIONS, KINDS, FieldTypes, _types
+from pipelines.ordway.contract import COLLECTIONS, KINDS, FieldTypes, _types
 
 STAGING = Path(__file__).resolve().parents[3] / "dbt_project" / "models" / "staging" / "ordway"
 RELATION = re.compile(r"set\s+raw_relation\s*=\s*source\(\s*'ordway'\s*,\s*'(\w+)'\s*\)")
@@ -72,7 +72,7 @@ def test_every_column_staging_reads_is_declared_with_the_kind_its_cast_expects()
         if declared != expected:
             problems.append(
                 f"{model}: {table}.{column} is cast as {cast} ({expected}) but declared "
-                f"{declared or 'nowhere'} in pipelines/ordway/settings.py"
+                f"{declared or 'nowhere'} in pipelines/ordway/contract.py"
             )
     assert not problems, "\n".join(problems)
 

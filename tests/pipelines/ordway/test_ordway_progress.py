@@ -13,18 +13,9 @@ import time
 import pytest
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
-from pipelines.ordway.progress import (
-    SUMMARY_COLUMNS,
-    ExtractProgress,
-    duration_text,
-    expectations,
-)
-from pipelines.ordway.settings import (
-    DEFAULT_PROGRESS_SECONDS,
-    FULL_REFRESH_COLLECTIONS,
-    ConfigError,
-    OrdwaySettings,
-)
+from pipelines.config import DEFAULT_PROGRESS_SECONDS, ConfigError, OrdwaySettings
+from pipelines.ordway.contract import FULL_REFRESH_COLLECTIONS
+from pipelines.ordway.progress import SUMMARY_COLUMNS, ExtractProgress, duration_text, expectations
 
 
 class FakeClock:

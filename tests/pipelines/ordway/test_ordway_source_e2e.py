@@ -12,13 +12,9 @@ from typing import Any
 
 import pytest
 
+from pipelines.config import parse_timestamp
+from pipelines.ordway.contract import COLLECTIONS, DATASET_NAME, INCREMENTAL_COLLECTIONS
 from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
-from pipelines.ordway.settings import (
-    COLLECTIONS,
-    DATASET_NAME,
-    INCREMENTAL_COLLECTIONS,
-    parse_timestamp,
-)
 from tests.support.source import (
     LOOKBACK,
     connect,
@@ -237,7 +233,7 @@ def test_a_pending_package_that_cannot_load_is_dropped_and_nothing_is_lost(
 
 
 def _snapshot(pipeline):
-    from pipelines.ordway.pipeline import read_warehouse_snapshot
+    from pipelines.ordway.snapshot import read_warehouse_snapshot
 
     return read_warehouse_snapshot(pipeline, ["invoices", "payments"], LOOKBACK.total_seconds())
 

@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
+from pipelines.config import OrdwaySettings
 from pipelines.ordway.__main__ import main
+from pipelines.ordway.contract import COLLECTIONS, DATASET_NAME, KINDS
 from pipelines.ordway.pipeline import (
     UnavailableCollection,
     WarehouseCompanyError,
@@ -29,7 +31,6 @@ from pipelines.ordway.pipeline import (
     run_extract,
     unavailable_collections,
 )
-from pipelines.ordway.settings import COLLECTIONS, DATASET_NAME, KINDS, OrdwaySettings
 from tests.support.source import (
     connect,
     cursors,

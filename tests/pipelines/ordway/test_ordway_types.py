@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from pipelines.ordway.settings import COLLECTIONS
-from pipelines.ordway.source import RecordTypeError, coerce_record
+from pipelines.ordway.contract import COLLECTIONS
+from pipelines.ordway.records import RecordTypeError, coerce_record
 
 
 def invoice(**overrides: object) -> dict[str, object]:

@@ -1,24 +1,20 @@
-"""Configuration of the Ordway source: endpoints, page sizes, incremental vs full refresh, the
-collection contract (declared columns and their one type, per table), and the environment
-variables the pipeline reads.
+"""The collection contract of the Ordway source, constants only: which list endpoints are
+extracted and how (incremental or full refresh, sort, page size, wrapper key), the tables each
+one fills, and every declared column with its one kind, per table. No environment is read here
+(that is ``pipelines/config/``).
 
 Field lists follow `ordway_sandbox/TENANT.md` and `ordway-api.md` §11. Every column that the dbt
 staging models read is declared here, with exactly one type (tests/pipelines/ordway/
 test_ordway_contract.py checks both against `dbt_project/models/staging/ordway/`). A declared
 column exists in the warehouse from the first run on, even while no record has a value for it.
-Fields that are not declared are loaded as text (see `source.py`).
+Fields that are not declared are loaded as text (see `records.py`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 PIPELINE_NAME = "ordway"
 DATASET_NAME = "ordway_raw"
@@ -27,14 +23,7 @@ DELETIONS_TABLE = "_ordway_deletions"
 #: One row: the fingerprint of the Ordway company (and API host) the warehouse holds.
 COMPANY_TABLE = "_ordway_company"
 
-ENVIRONMENT_URLS = {
-    "production": "https://api.ordwaylabs.com/api/v1",
-    "sandbox": "https://sandbox.ordwaylabs.com/api/v1",
-    "staging": "https://staging.ordwaylabs.com/api/v1",
-}
-DEFAULT_PAGE_SIZE = 50
-#: How often (seconds) the extraction logs its progress (ORDWAY_PROGRESS_SECONDS).
-DEFAULT_PROGRESS_SECONDS = 10.0
+#: revenue_schedules always read pages of the API's maximum (other collections: ORDWAY_PAGE_SIZE).
 REVENUE_SCHEDULES_PAGE_SIZE = 500
 #: Filter timestamp format, as the Singer tap sends it (`ordway-api.md` §5.2).
 FILTER_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -43,18 +32,20 @@ FILTER_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 MONEY_PRECISION = 38
 MONEY_SCALE = 10
 
-Mode = Literal["incremental", "full", "sweep", "backfill"]
-MODES: tuple[Mode, ...] = ("incremental", "full", "sweep", "backfill")
-
-
-class ConfigError(ValueError):
-    """The environment does not describe a usable configuration (names the variable)."""
-
-
-#: The kinds a declared column can have, in `FieldTypes` attribute order. Warehouse types:
-#: money and numbers `decimal(38,10)`, dates `date`, timestamps `timestamp` (UTC), integers
-#: `bigint`, booleans `bool`, text `text`.
+#: The kinds a declared column can have, in `FieldTypes` attribute order.
 KINDS = ("money", "numbers", "dates", "timestamps", "integers", "booleans", "text")
+
+#: The one warehouse type of each kind (dlt column hints): money and numbers `decimal(38,10)`,
+#: dates `date`, timestamps `timestamp` (UTC), integers `bigint`, booleans `bool`, text `text`.
+KIND_DATA_TYPES: dict[str, dict[str, Any]] = {
+    "money": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
+    "numbers": {"data_type": "decimal", "precision": MONEY_PRECISION, "scale": MONEY_SCALE},
+    "dates": {"data_type": "date"},
+    "timestamps": {"data_type": "timestamp"},
+    "integers": {"data_type": "bigint"},
+    "booleans": {"data_type": "bool"},
+    "text": {"data_type": "text"},
+}
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,8 @@ class Collection:
     incremental: bool
     primary_key: str = "id"
     sort: str | None = None
-    page_size: int = DEFAULT_PAGE_SIZE
+    #: A page size the endpoint always uses; None: ORDWAY_PAGE_SIZE.
+    page_size: int | None = None
     #: Key under which some endpoints wrap the list (`{"usages": [...], "total": N}`).
     wrapper_key: str | None = None
     tables: Mapping[ChildPath, FieldTypes] = field(default_factory=dict)
@@ -427,183 +419,35 @@ INCREMENTAL_COLLECTIONS = tuple(n for n, c in COLLECTIONS.items() if c.increment
 FULL_REFRESH_COLLECTIONS = tuple(n for n, c in COLLECTIONS.items() if not c.incremental)
 
 
-def _parse_start(value: str, variable: str) -> datetime:
-    """Parses a date or ISO timestamp to an aware UTC datetime."""
-    try:
-        if len(value) == 10:
-            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
-        else:
-            parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ConfigError(
-            f"{variable}={value!r} is not a date (YYYY-MM-DD) or ISO timestamp"
-        ) from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+def table_name(collection: str, path: ChildPath = ()) -> str:
+    """The warehouse table of a collection's root (`path` empty) or child table."""
+    return "__".join((collection, *path))
 
 
-def parse_timestamp(value: str, variable: str = "timestamp") -> datetime:
-    """Public wrapper used by the CLI for --start / --end."""
-    return _parse_start(value, variable)
+def declared_tables(collection: str) -> list[str]:
+    """Every table the contract declares for `collection`: its root table first, then its
+    child tables (parents before their children)."""
+    paths = sorted(COLLECTIONS[collection].tables, key=lambda p: (len(p), p))
+    return [table_name(collection, path) for path in paths]
 
 
-@dataclass(frozen=True)
-class OrdwaySettings:
-    """Everything the source and the pipeline need, read from the environment once."""
-
-    api_key: str = field(repr=False)
-    company: str = field(repr=False)
-    user_email: str = field(repr=False)
-    user_token: str = field(repr=False)
-    base_url: str = ENVIRONMENT_URLS["production"]
-    page_size: int = DEFAULT_PAGE_SIZE
-    lookback_hours: float = 2.0
-    max_rps: float = 2.0
-    timeout_seconds: float = 30.0
-    max_retries: int = 6
-    max_pages: int = 20000
-    start_date: datetime = datetime(2000, 1, 1, tzinfo=UTC)
-    warehouse: Literal["duckdb", "snowflake"] = "duckdb"
-    duckdb_path: Path = Path("data/ordway.duckdb")
-    pipelines_dir: Path = Path("data/dlt")
-    #: Cap on a server-sent Retry-After, in seconds.
-    max_retry_after_seconds: float = 60.0
-    #: Collections this installation extracts (ORDWAY_COLLECTIONS minus
-    #: ORDWAY_SKIP_COLLECTIONS), in COLLECTIONS order.
-    collections: tuple[str, ...] = tuple(COLLECTIONS)
-
-    def enabled(self, names: Sequence[str]) -> tuple[str, ...]:
-        """`names` that ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS leave in, in their order."""
-        return tuple(n for n in names if n in self.collections)
-
-    @property
-    def api_host(self) -> str:
-        """The API's host name (lower case, without port)."""
-        return (urlsplit(self.base_url).hostname or "").lower()
-
-    @property
-    def company_fingerprint(self) -> str:
-        """sha256 of the normalised company name and the API host: identifies the Ordway
-        company a warehouse holds without storing the name (a credential)."""
-        company = " ".join(self.company.split()).casefold()
-        return hashlib.sha256(f"{company}\n{self.api_host}".encode()).hexdigest()
-
-    #: Seconds between two progress reports while extracting (pipelines/ordway/progress.py).
-    progress_seconds: float = DEFAULT_PROGRESS_SECONDS
-
-    @property
-    def lookback_seconds(self) -> float:
-        return self.lookback_hours * 3600.0
-
-    def page_size_for(self, collection: Collection) -> int:
-        """The configured page size, except revenue_schedules which always uses its maximum."""
-        if collection.page_size != DEFAULT_PAGE_SIZE:
-            return collection.page_size
-        return self.page_size
-
-    def secrets(self) -> tuple[str, ...]:
-        """Credential values, used to prove they never leak into logs or errors."""
-        return (self.api_key, self.company, self.user_email, self.user_token)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OrdwaySettings:
-        """Reads the ORDWAY_*, WAREHOUSE, DUCKDB_PATH and DLT_PIPELINES_DIR variables
-        (ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS: comma-separated collection names).
-
-        Raises ConfigError naming the variable when one is missing or invalid.
-        """
-        env = os.environ if env is None else env
-
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            return value.strip() if value is not None and value.strip() != "" else None
-
-        credentials = {}
-        for name, attr in [
-            ("ORDWAY_API_KEY", "api_key"),
-            ("ORDWAY_COMPANY", "company"),
-            ("ORDWAY_USER_EMAIL", "user_email"),
-            ("ORDWAY_USER_TOKEN", "user_token"),
-        ]:
-            value = get(name)
-            if value is None:
-                raise ConfigError(f"{name} is not set (required Ordway credential)")
-            credentials[attr] = value
-
-        base_url = get("ORDWAY_BASE_URL")
-        environment = get("ORDWAY_ENVIRONMENT")
-        if environment is not None and environment.lower() not in ENVIRONMENT_URLS:
-            raise ConfigError(
-                f"ORDWAY_ENVIRONMENT={environment!r} is not one of {sorted(ENVIRONMENT_URLS)}"
-            )
-        if base_url is None:
-            base_url = ENVIRONMENT_URLS[(environment or "production").lower()]
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                "ORDWAY_BASE_URL must be an http(s) URL with a host, e.g. "
-                "https://api.ordwaylabs.com/api/v1"
-            )
-        if parts.query or parts.username or parts.password:
-            raise ConfigError("ORDWAY_BASE_URL must not contain a query string or credentials")
-
-        def number(name: str, default: float, *, minimum: float, integer: bool = False) -> float:
-            raw = get(name)
-            if raw is None:
-                return default
-            try:
-                value = int(raw) if integer else float(raw)
-            except ValueError as exc:
-                kind = "an integer" if integer else "a number"
-                raise ConfigError(f"{name}={raw!r} is not {kind}") from exc
-            if value < minimum:
-                raise ConfigError(f"{name}={raw!r} must be >= {minimum:g}")
-            return value
-
-        warehouse = (get("WAREHOUSE") or "duckdb").lower()
-        if warehouse not in ("duckdb", "snowflake"):
-            raise ConfigError(f"WAREHOUSE={warehouse!r} must be 'duckdb' or 'snowflake'")
-
-        def collection_names(name: str) -> list[str] | None:
-            raw = get(name)
-            if raw is None:
-                return None
-            names = [n.strip() for n in raw.split(",") if n.strip()]
-            unknown = [n for n in names if n not in COLLECTIONS]
-            if unknown:
-                raise ConfigError(
-                    f"{name} names unknown collection(s) {', '.join(unknown)}; "
-                    f"known: {', '.join(COLLECTIONS)}"
-                )
-            return names
-
-        chosen = collection_names("ORDWAY_COLLECTIONS")
-        skipped = collection_names("ORDWAY_SKIP_COLLECTIONS") or []
-        collections = tuple(
-            n for n in COLLECTIONS if (chosen is None or n in chosen) and n not in skipped
-        )
-        if not collections:
-            raise ConfigError(
-                "ORDWAY_COLLECTIONS and ORDWAY_SKIP_COLLECTIONS leave no collection to extract"
-            )
-
-        start_raw = get("ORDWAY_START_DATE")
-        return cls(
-            **credentials,
-            base_url=base_url.rstrip("/"),
-            page_size=int(number("ORDWAY_PAGE_SIZE", DEFAULT_PAGE_SIZE, minimum=1, integer=True)),
-            lookback_hours=number("ORDWAY_LOOKBACK_HOURS", 2.0, minimum=0),
-            max_rps=number("ORDWAY_MAX_RPS", 2.0, minimum=0),
-            timeout_seconds=number("ORDWAY_TIMEOUT_SECONDS", 30.0, minimum=0.001),
-            max_retries=int(number("ORDWAY_MAX_RETRIES", 6, minimum=0, integer=True)),
-            max_pages=int(number("ORDWAY_MAX_PAGES", 20000, minimum=1, integer=True)),
-            start_date=_parse_start(start_raw, "ORDWAY_START_DATE")
-            if start_raw
-            else datetime(2000, 1, 1, tzinfo=UTC),
-            warehouse=warehouse,  # type: ignore[arg-type]
-            duckdb_path=Path(get("DUCKDB_PATH") or "data/ordway.duckdb"),
-            pipelines_dir=Path(get("DLT_PIPELINES_DIR") or "data/dlt"),
-            collections=collections,
-            progress_seconds=number(
-                "ORDWAY_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS, minimum=0.1
-            ),
-        )
+__all__ = [
+    "COLLECTIONS",
+    "COMPANY_TABLE",
+    "DATASET_NAME",
+    "DELETIONS_TABLE",
+    "FILTER_TIMESTAMP_FORMAT",
+    "FULL_REFRESH_COLLECTIONS",
+    "INCREMENTAL_COLLECTIONS",
+    "KINDS",
+    "KIND_DATA_TYPES",
+    "MONEY_PRECISION",
+    "MONEY_SCALE",
+    "PIPELINE_NAME",
+    "SOURCE_NAME",
+    "ChildPath",
+    "Collection",
+    "FieldTypes",
+    "declared_tables",
+    "table_name",
+]

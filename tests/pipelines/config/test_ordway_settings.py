@@ -1,4 +1,5 @@
-"""Environment configuration of the Ordway source."""
+"""The Ordway source's settings (pipelines/config/ordway.py): defaults, validation, the
+collections chosen, the company fingerprint."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ordway.pipeline import ensure_duckdb_path
-from pipelines.ordway.settings import COLLECTIONS, ConfigError, OrdwaySettings
+from pipelines.config import ConfigError, OrdwaySettings
+from pipelines.ordway.contract import COLLECTIONS
 
 CREDENTIALS = {
     "ORDWAY_API_KEY": "k",
@@ -71,18 +72,6 @@ def test_invalid_values_are_rejected_naming_the_variable(name: str, value: str) 
 def test_settings_repr_hides_credentials() -> None:
     settings = OrdwaySettings.from_env({**CREDENTIALS, "ORDWAY_USER_TOKEN": "sekrit-token"})
     assert "sekrit-token" not in repr(settings)
-
-
-def test_duckdb_parent_directory_is_created(tmp_path: Path) -> None:
-    path = ensure_duckdb_path(tmp_path / "a" / "b" / "ordway.duckdb")
-    assert path.parent.is_dir()
-
-
-def test_an_unwritable_duckdb_location_fails_before_extraction(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    with pytest.raises(ConfigError, match="DUCKDB_PATH"):
-        ensure_duckdb_path(blocker / "ordway.duckdb")
 
 
 def test_every_collection_is_extracted_unless_the_collection_settings_choose() -> None:

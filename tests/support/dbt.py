@@ -1,4 +1,5 @@
-"""Helpers for the dbt tests: run `dbt build` as a subprocess against a temporary DuckDB file.
+"""Running dbt in tests: `dbt build` as a subprocess against a temporary DuckDB file (the dbt
+suite, the reliability suite and the Snowflake emulator tests share these).
 
 Each run gets its own target and log directories, so tests can run in parallel (pytest-xdist)
 without sharing dbt's partial-parse state.
