@@ -42,7 +42,6 @@ from pipelines.config import OrdwaySettings
 from pipelines.ordway.contract import (
     COLLECTIONS,
     DATASET_NAME,
-    DELETIONS_TABLE,
     INCREMENTAL_COLLECTIONS,
 )
 from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
@@ -282,7 +281,8 @@ def _raw_differences(nightly: Path, full: Path, exclude: dict[str, set[str]]) ->
             db: {
                 table: columns
                 for table, columns in _catalog(con, db, DATASET_NAME).items()
-                if not table.startswith("_dlt") and table != DELETIONS_TABLE
+                if not table.startswith(("_dlt", "_ordway_"))  # bookkeeping: load log, tombstones,
+                # the company fingerprint
             }
             for db in WAREHOUSES
         }

@@ -1,7 +1,7 @@
 """Dagster as deployed: deploy/dagster.yaml on a real PostgreSQL, with the processes of
 deploy/docker-compose.yml (the code location's `dagster code-server start`, `dagster-webserver`,
 `dagster-daemon run`) started here as plain processes with their compose commands (only host,
-port and workspace path changed). The nightly job and a three-day backfill are launched through
+port and workspace path changed). The nightly job and a three-month backfill are launched through
 the webserver's GraphQL API, as the UI launches them; the runs wait in the queue until the daemon
 dequeues them and the code server runs them. Then the run history is read back from PostgreSQL.
 
@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 
 DEPLOY = REPO_ROOT / "deploy"
 LOCATION = "ordway_revenue"
-BACKFILL = ("2026-05-20", "2026-05-21", "2026-05-22")
+BACKFILL = ("2026-02-01", "2026-03-01", "2026-04-01")  # three monthly partitions
 #: A run submitted to the QueuedRunCoordinator is ENQUEUED; the daemon's run queue then launches
 #: it (STARTING) through the code server (START, in a new run-worker process).
 QUEUE_EVENTS = (
@@ -315,7 +315,7 @@ def test_the_nightly_run_went_through_the_queue_and_the_daemon_and_succeeded(
         assert con.execute("select count(*) from marts.dim_customers").fetchone() == (customers,)
 
 
-def test_the_backfill_is_one_queued_run_over_the_three_days(deployment: Deployment) -> None:
+def test_the_backfill_is_one_queued_run_over_the_three_months(deployment: Deployment) -> None:
     instance = deployment.instance
     backfill = instance.get_backfill(deployment.backfill_id)
     assert backfill is not None and backfill.status.value == "COMPLETED_SUCCESS"
@@ -334,5 +334,7 @@ def test_the_backfill_is_one_queued_run_over_the_three_days(deployment: Deployme
             AssetKey(["ordway_raw", "invoices"]), limit=100
         ).records
     }
-    assert {day: materialized.get(day) for day in BACKFILL} == {day: run.run_id for day in BACKFILL}
+    assert {month: materialized.get(month) for month in BACKFILL} == {
+        month: run.run_id for month in BACKFILL
+    }
     assert materialized[PARTITION] == deployment.nightly_run_id
