@@ -16,6 +16,10 @@ the marts). A result with severity WARN is reported (run log, UI, alert) but blo
   ``ROW_COUNT_DROP_PCT`` (20) % fewer rows than at its newest materialization by an earlier run
   that did not fail (so a night that failed on a cliff never becomes the next night's
   baseline). A table that does not exist yet counts as 0 rows; no earlier value passes.
+- ``collection_available`` on every raw collection, the one **non-blocking** check: WARN when
+  the run skipped the collection because Ordway answered 403/404 on its list endpoint (the
+  plan does not include it): the rest of the night loads and is published, the collection's
+  table keeps its last load, and the warning (alerted once per run) says how to leave it out.
 - ``mrr_ties_out_to_ordway_cmrr`` on ``marts/rpt_customer_mrr_tieout`` and
   ``recognized_revenue_ties_out_to_posted_lines`` on ``marts/rpt_revenue_schedule_tieout``:
   both sides are rounded to cents, so a difference is a whole number of cents. ERROR when a
@@ -42,7 +46,12 @@ from dagster import (
     multi_asset_check,
 )
 
-from assets.ingest import DELETIONS_KEY, RAW_COLLECTION_KEYS
+from assets.ingest import (
+    DELETIONS_KEY,
+    RAW_COLLECTION_KEYS,
+    SKIPPED_METADATA,
+    UNAVAILABLE_METADATA,
+)
 from assets.locking import warehouse_lock
 from assets.metadata import markdown_table
 from assets.names import RAW_DATASET, WAREHOUSE_POOL
@@ -53,6 +62,7 @@ from pipelines.config import value
 TOP_OFFENDERS = 10
 FRESHNESS_CHECK = "dlt_load_freshness"
 ROW_COUNT_CHECK = "row_count_cliff"
+AVAILABLE_CHECK = "collection_available"
 #: Runs whose materializations never serve as the row-count baseline.
 UNTRUSTED_RUN_STATUSES = (DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED)
 
@@ -280,6 +290,47 @@ def raw_row_count_cliffs(context: AssetCheckExecutionContext) -> Iterator[AssetC
         )
 
 
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(
+            AVAILABLE_CHECK,
+            asset=key,
+            description=(
+                "Warns (never blocks) when this run skipped the collection because Ordway "
+                "answered 403 or 404 on its list endpoint: the plan does not include it."
+            ),
+        )
+        for key in RAW_COLLECTION_KEYS.values()
+    ],
+    can_subset=True,
+    name="raw_collections_available",
+)
+def raw_collections_available(context: AssetCheckExecutionContext) -> Iterator[AssetCheckResult]:
+    for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
+        key = check_key.asset_key
+        records = context.instance.fetch_materializations(key, limit=1).records
+        record = records[0] if records and records[0].run_id == context.run.run_id else None
+        metadata = record.asset_materialization.metadata if record else {}
+        refused = metadata.get(UNAVAILABLE_METADATA)
+        result: dict[str, Any] = {}
+        if refused is not None:
+            result["explanation"] = (
+                f"{refused.value}. The rest of the night loaded and was published; "
+                f"{RAW_DATASET}.{key.path[-1]} keeps its last load. If your Ordway plan does "
+                "not include this module, set ORDWAY_SKIP_COLLECTIONS; if it should, check "
+                "the API user's permissions in Ordway."
+            )
+        elif SKIPPED_METADATA in metadata:
+            result["note"] = metadata[SKIPPED_METADATA].value
+        yield AssetCheckResult(
+            asset_key=key,
+            check_name=AVAILABLE_CHECK,
+            passed=refused is None,
+            severity=AssetCheckSeverity.WARN,
+            metadata=result,
+        )
+
+
 def _count_rows(key: AssetKey, existing: set[str]) -> int:
     table = key.path[-1]
     if table.lower() not in existing:
@@ -427,6 +478,7 @@ def recognized_revenue_ties_out_to_posted_lines() -> AssetCheckResult:
 
 
 ALL_CHECKS = [
+    raw_collections_available,
     dlt_load_freshness,
     raw_row_count_cliffs,
     mrr_ties_out_to_ordway_cmrr,

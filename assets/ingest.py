@@ -75,7 +75,12 @@ from pipelines.ordway.contract import (
     PIPELINE_NAME,
 )
 from pipelines.ordway.modes import COMPLETE_LISTING_MODES, MODES, Mode
-from pipelines.ordway.pipeline import make_pipeline, row_counts, run_extract
+from pipelines.ordway.pipeline import (
+    make_pipeline,
+    row_counts,
+    run_extract,
+    unavailable_collections,
+)
 from pipelines.ordway.progress import ExtractProgress
 from pipelines.ordway.snapshot import table_row_counts
 from pipelines.ordway.source import ordway_source
@@ -273,6 +278,12 @@ def _selected(context: AssetExecutionContext, names: tuple[str, ...]) -> list[st
     return [name for name in names if name in chosen]
 
 
+#: Materialization metadata of a collection the run skipped because Ordway refused its list
+#: endpoint (403/404 on page 1), or that the settings leave out.
+UNAVAILABLE_METADATA = "ordway/unavailable"
+SKIPPED_METADATA = "ordway/skipped"
+
+
 def _extract(
     context: AssetExecutionContext,
     settings: OrdwaySettings,
@@ -295,6 +306,7 @@ def _extract(
         context.log.info(f"Holding the warehouse lock {lock}")
         pipeline = make_pipeline(settings)
         loaded: dict[str, int] = {}
+        unavailable = {}
         if names:
             try:
                 info = run_extract(
@@ -310,7 +322,9 @@ def _extract(
                 raise _with_ordway_cause(exc) from exc
             load_ids = list(info.loads_ids)
             loaded = row_counts(pipeline)
+            unavailable = unavailable_collections(pipeline)
         totals = table_row_counts(pipeline, [key.path[-1] for key in selected])
+    enabled = set(settings.enabled(names))
     context.log.info(
         f"dlt load {', '.join(load_ids) or '(none)'}: {sum(loaded.values())} rows written"
     )
@@ -329,6 +343,15 @@ def _extract(
         }
         if names:
             metadata.update(collection_metadata(progress, name, loaded))
+        if name in unavailable:  # the check collection_available turns this into a warning
+            metadata[UNAVAILABLE_METADATA] = unavailable[name].describe()
+            metadata["http_status"] = MetadataValue.int(unavailable[name].status)
+            context.log.warning(unavailable[name].describe())
+        elif name in names and name not in enabled:
+            metadata[SKIPPED_METADATA] = (
+                "left out by ORDWAY_COLLECTIONS / ORDWAY_SKIP_COLLECTIONS: not extracted, "
+                "table unchanged"
+            )
         yield MaterializeResult(asset_key=key, metadata=metadata)
 
 

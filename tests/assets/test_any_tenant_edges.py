@@ -111,6 +111,15 @@ def test_endpoints_the_plan_does_not_include_are_skipped_and_everything_else_loa
     assert not {"usages", "journal_entries"} & {t.split("__")[0] for t in night.raw_summary()}
     assert night.requests["usages"] == 1 and night.requests["journal_entries"] == 1
     assert_published_marts_tie_out(night)
+    warnings = {
+        e.asset_key.path[-1]: e
+        for e in night.result.get_asset_check_evaluations()
+        if e.check_name == "collection_available" and not e.passed
+    }
+    assert set(warnings) == {"usages", "journal_entries"}  # a warning each, run not failed
+    explanation = warnings["usages"].metadata["explanation"].value
+    assert "GET /api/v1/usages answered HTTP 403" in explanation, explanation
+    assert "ORDWAY_SKIP_COLLECTIONS=usages" in explanation, explanation
 
 
 def test_collections_left_out_by_the_settings_are_never_requested(
