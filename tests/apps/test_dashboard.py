@@ -24,25 +24,15 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
 from apps.settings import REPO_ROOT
 from tests.apps.conftest import PLANTED_SECRET, PublishedMarts
+from tests.support.browser import TEST_OUTPUT, chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = REPO_ROOT / "test-output" / "dashboard"
+SCREENSHOTS = TEST_OUTPUT / "dashboard"
 WIDTH = 1400
 #: The small copies: the top of the page (pixels of the full screenshot), scaled to this width.
 SMALL_HEIGHT, SMALL_WIDTH = 1250, 900
@@ -126,19 +116,8 @@ def dashboard(
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    assert CHROMIUM.exists(), (
-        "headless Chromium is needed: apt-get update && apt-get install -y chromium"
-    )
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": WIDTH, "height": 900},
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), width=WIDTH) as context:
         yield context
-        context.close()
 
 
 @dataclass

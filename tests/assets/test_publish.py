@@ -51,7 +51,7 @@ from assets.publish import PUBLISHED_MARTS_KEY, publish_marts
 from ordway_sandbox.process import SandboxProcess
 from pipelines.publish import PublishError
 from scripts.run_nightly import failure_summary, run_nightly
-from tests.support.environment import isolate_environment
+from tests.support.environment import environment, isolate_environment
 from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.xdist_group("publish")
@@ -108,18 +108,6 @@ class Story:
     sha_after_blocked: str
     sha_before_failed: str
     sha_after_failed: str
-
-
-@contextlib.contextmanager
-def environment(env: dict[str, str]) -> Iterator[None]:
-    monkeypatch = pytest.MonkeyPatch()
-    try:
-        isolate_environment(monkeypatch, Path(env["DUCKDB_PATH"]).parent)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        yield
-    finally:
-        monkeypatch.undo()
 
 
 def sha256(path: Path) -> str:

@@ -6,7 +6,8 @@ ephemeral port and a temporary DAGSTER_HOME with the repository's ``dagster.yaml
 nightly launched through the GraphQL API and run by the daemon's queue, and the asset page of
 ``marts/fct_arr_movements`` opened in chromium with its metadata plots shown. The page must show
 the plotted ARR (one numeric point per run) and nothing "missing"; every monthly partition of
-the incremental collections is materialized. The screenshot is saved under ``tests/output/``.
+the incremental collections is materialized. The screenshot is saved under
+``test-output/dagster-ui/``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ import pytest
 
 from ordway_sandbox.process import SandboxProcess
 from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
-from tests.assets.browser import CHROMIUM, Browser, DagsterGraphQL
+from tests.support.browser import CHROMIUM, TEST_OUTPUT, DagsterGraphQL, chromium
 from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.slow]
 
-OUTPUT = REPO_ROOT / "tests" / "output"
+OUTPUT = TEST_OUTPUT / "dagster-ui"
 ARR_KEY = ["marts", "fct_arr_movements"]
 RUN_TIMEOUT = 900
 CLEARED = ("ORDWAY_", "SLACK_", "AS_OF_DATE", "REPORTING_CURRENCY", "DAGSTER_HOME", "WAREHOUSE")
@@ -50,9 +51,7 @@ def month_key(day: date) -> str:
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    assert Path(CHROMIUM).exists(), (
-        "chromium is missing: `make chromium` (or apt-get install chromium)"
-    )
+    assert CHROMIUM.exists(), "chromium is missing: `make chromium` (or apt-get install chromium)"
     workdir = tmp_path_factory.mktemp("ui")
     home = workdir / "dagster_home"
     home.mkdir()
@@ -288,17 +287,22 @@ ARR_PLOT = """(() => {
 })()"""
 
 
-def test_the_asset_page_shows_the_arr_plot_and_nothing_missing(ui):
-    with Browser() as browser:
-        browser.goto(f"{ui['url']}/assets/{'/'.join(ARR_KEY)}")
-        browser.wait_for("document.body.innerText.includes('closing_arr_USD')")
+def test_the_asset_page_shows_the_arr_plot_and_nothing_missing(ui, tmp_path):
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    shot = OUTPUT / "fct_arr_movements.png"
+    with chromium(tmp_path / "profile", width=1440, height=1100) as context:
+        page = context.new_page()
+        page.goto(f"{ui['url']}/assets/{'/'.join(ARR_KEY)}")
+        page.wait_for_function(
+            "document.body.innerText.includes('closing_arr_USD')", timeout=120_000
+        )
         # the metadata section's Table / Plots toggle, then the ARR plot in view
-        assert browser.wait_for(CLICK_BUTTON.format(label="Plots"))
-        assert browser.wait_for(ARR_PLOT, timeout=60)
-        time.sleep(2)  # let the charts finish their first draw (and any dialog appear)
-        shot = browser.screenshot(OUTPUT / "fct_arr_movements.png")
-        text = browser.evaluate("document.body.innerText")
-        dialog = browser.evaluate("!!document.querySelector('[role=dialog]')")
+        page.wait_for_function(CLICK_BUTTON.format(label="Plots"), timeout=120_000)
+        page.wait_for_function(ARR_PLOT, timeout=60_000)
+        page.wait_for_timeout(2000)  # let the charts finish their first draw (and any dialog)
+        page.screenshot(path=str(shot))
+        text = page.evaluate("document.body.innerText")
+        dialog = page.evaluate("!!document.querySelector('[role=dialog]')")
     assert not dialog
     assert "closing_arr_USD" in text
     assert "missing" not in text.lower(), text[:3000]

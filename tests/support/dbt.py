@@ -12,33 +12,20 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from scripts.snowflake_smoke import DbtRun as _DbtRun
+from tests.support.paths import REPO_ROOT
+
 PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
 
 
-@dataclass
-class DbtRun:
-    """The outcome of one dbt invocation."""
-
-    returncode: int
-    output: str
-    results: list[dict[str, Any]]
-
-    def failures(self) -> list[str]:
-        """`unique_id: status message` of every node that did not pass (warnings are fine, and
-        so are exposures and saved queries, which `dbt build` reports as no-op)."""
-        return [
-            f"{r['unique_id']}: {r['status']} {r.get('message') or ''}".strip()
-            for r in self.results
-            if r["status"] not in ("success", "pass", "warn", "no-op")
-        ]
+class DbtRun(_DbtRun):
+    """The outcome of one dbt invocation (``make snowflake-smoke``'s), with the status per node."""
 
     def statuses(self, prefix: str) -> dict[str, str]:
         """Status per node whose unique_id starts with `prefix` (e.g. `test.`, `unit_test.`)."""
