@@ -290,7 +290,7 @@ ARR_PLOT = """(() => {
 def test_the_asset_page_shows_the_arr_plot_and_nothing_missing(ui, tmp_path):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     shot = OUTPUT / "fct_arr_movements.png"
-    with chromium(tmp_path / "profile", width=1440, height=1100) as context:
+    with chromium(tmp_path / "profile", 1440, 1100, bypass_csp=True) as context:
         page = context.new_page()
         page.goto(f"{ui['url']}/assets/{'/'.join(ARR_KEY)}")
         page.wait_for_function(

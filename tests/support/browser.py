@@ -31,8 +31,12 @@ TEST_OUTPUT = REPO_ROOT / "test-output"
 
 
 @contextlib.contextmanager
-def chromium(profile: Path, width: int = 1400, height: int = 900) -> Iterator[BrowserContext]:
-    """A headless Chromium context with a fresh profile directory ``profile``."""
+def chromium(
+    profile: Path, width: int = 1400, height: int = 900, *, bypass_csp: bool = False
+) -> Iterator[BrowserContext]:
+    """A headless Chromium context with a fresh profile directory ``profile``. ``bypass_csp``
+    lets Playwright evaluate expressions on pages whose Content Security Policy forbids eval
+    (the Dagster UI's)."""
     assert CHROMIUM.exists(), "headless Chromium is needed: `make chromium` (apt-get, as root)"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -41,6 +45,7 @@ def chromium(profile: Path, width: int = 1400, height: int = 900) -> Iterator[Br
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": width, "height": height},
+            bypass_csp=bypass_csp,
         )
         try:
             yield context
