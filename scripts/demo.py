@@ -123,6 +123,9 @@ def progress(instance: Any, run_id: str) -> Iterator[dict[str, int]]:
 
     def follow() -> None:
         seen = 0
+        # a partitioned raw asset is materialized once per monthly partition of the run, with the
+        # same figures: one line for it
+        shown: set[str] = set()
         while True:
             finished = stop.wait(0.5)
             try:
@@ -137,7 +140,8 @@ def progress(instance: Any, run_id: str) -> Iterator[dict[str, int]]:
                     outcome = "passed" if data.passed else ("warned" if warned else "failed")
                     counts[f"checks_{outcome}"] += 1
                 line = _describe(event)
-                if line:
+                if line and not (line.startswith("   loaded ") and line in shown):
+                    shown.add(line)
                     say(line)
             seen = max(seen, len(events))
             if finished:
@@ -293,13 +297,14 @@ def main() -> int:
         say(f"\nThe run failed ({result.run_id}):\n{failure_summary(result)}")
         say(f"dbt log: {DBT_LOG.relative_to(REPO_ROOT)}")
         return 1
-    written = 0
+    written_by_asset: dict[Any, int] = {}  # one value per asset, whatever its partitions
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             if materialization.asset_key.path[0] == "ordway_raw":
                 value = materialization.metadata.get("rows_loaded_total")
-                written += int(value.value) if value is not None else 0
+                written_by_asset[materialization.asset_key] = int(value.value) if value else 0
+    written = sum(written_by_asset.values())
     kind = "full initial load" if first else "incremental run"
     say(
         f"\nRun {result.run_id} succeeded ({kind}): {requests:,} API requests, "
