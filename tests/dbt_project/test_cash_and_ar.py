@@ -1,12 +1,12 @@
 """Cash, credits and receivables (revenue-rules.md §9) through `dbt build` on a hand-written raw
 tenant (tests/dbt_project/cash_tenant.py): worked example E6 comes out exactly as the page
-states it, and every row of fct_cash_monthly and fct_ar_aging equals an oracle written here with
-Decimal from the rules and the tenant's documents, never from the SQL.
+states it, and every row of fct_cash_monthly and fct_ar_aging equals an oracle written with
+Decimal from the rules and the tenant's documents (tests/support/oracles.py), never from the
+SQL.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,129 +19,18 @@ import pytest
 from tests.dbt_project import cash_tenant
 from tests.dbt_project.raw_loader import load_tenant
 from tests.support.dbt import DbtRun, query, run_dbt
+from tests.support.oracles import (
+    CASH_FIGURES,
+    cash_monthly,
+    invoices_off_their_applications,
+    open_ar,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_cash")]
 
 D = Decimal
 AS_OF = date.fromisoformat(cash_tenant.AS_OF)
-#: The written rules (revenue-rules §2, §9), typed here independently of the dbt vars.
-COLLECTED = {"Processed", "Partially refunded", "Refunded"}
-SUCCEEDED_REFUNDS = {"Succeeded"}
-ISSUED_CREDITS = {"Processed"}
-BILLED = {"Posted", "Paid", "Partially paid", "Reversed"}
-FIGURES = (
-    "payments_received",
-    "payments_refunded",
-    "net_cash_received",
-    "payments_applied",
-    "credits_issued",
-    "credits_applied",
-    "failed_payment_attempts",
-    "failed_payment_amount",
-)
-
-
-def _day(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def _month(day: date) -> date:
-    return day.replace(day=1)
-
-
-def oracle_cash(tenant: dict[str, Any]) -> dict[tuple[date, str, str], dict[str, Decimal]]:
-    """fct_cash_monthly by the table of revenue-rules §9, from the documents."""
-    drafts = {i["id"] for i in tenant["invoices"] if i["status"] == "Draft"}
-    rows: dict[tuple[date, str, str], dict[str, Decimal]] = defaultdict(
-        lambda: dict.fromkeys(FIGURES, D(0))
-    )
-
-    def add(day: str, document: dict[str, Any], figure: str, amount: Decimal) -> None:
-        if _day(day) <= AS_OF:
-            rows[(_month(_day(day)), document["customer_id"], document["currency"])][figure] += (
-                amount
-            )
-
-    for payment in tenant["payments"]:
-        if payment["status"] in COLLECTED:
-            add(payment["payment_date"], payment, "payments_received", D(payment["payment_amount"]))
-            for application in payment["invoices"]:
-                if application["id"] not in drafts:
-                    day = application.get("created_date") or payment["payment_date"]
-                    add(day, payment, "payments_applied", D(application["amount_applied"]))
-        elif payment["status"] == "Failed":
-            add(payment["payment_date"], payment, "failed_payment_attempts", D(1))
-            add(
-                payment["payment_date"],
-                payment,
-                "failed_payment_amount",
-                D(payment["payment_amount"]),
-            )
-    for refund in tenant["refunds"]:
-        if refund["refund_status"] in SUCCEEDED_REFUNDS:
-            add(refund["refund_date"], refund, "payments_refunded", D(refund["refund_amount"]))
-    for credit in tenant["credits"]:
-        if credit["status"] in ISSUED_CREDITS:
-            add(credit["credit_date"], credit, "credits_issued", D(credit["credit_amount"]))
-            for application in credit["invoices"]:
-                if application["id"] not in drafts:
-                    day = application.get("created_date") or credit["credit_date"]
-                    add(day, credit, "credits_applied", D(application["amount_applied"]))
-    for row in rows.values():
-        row["net_cash_received"] = row["payments_received"] - row["payments_refunded"]
-    return dict(rows)
-
-
-def bucket(days: int) -> str:
-    if days <= 0:
-        return "current"
-    return "1-30" if days <= 30 else "31-60" if days <= 60 else "61-90" if days <= 90 else "90+"
-
-
-def oracle_ar(tenant: dict[str, Any]) -> set[tuple[str, str, str, str, Decimal, date, int, str]]:
-    """fct_ar_aging by revenue-rules §2/§9: (id, type, customer, currency, balance, due date,
-    days past due, bucket) of every open invoice and debit memo."""
-    open_documents = [
-        (i["id"], "invoice", i, i["invoice_date"], i["due_date"])
-        for i in tenant["invoices"]
-        if i["status"] not in ("Draft", "Reversed")
-    ] + [
-        (m["id"], "debit_memo", m, m["debit_date"], m["debit_date"])
-        for m in tenant["debit_memos"]
-        if m["status"] not in ("Draft", "Reversed", "Void") and not m.get("reversed_on")
-    ]
-    out = set()
-    for document_id, kind, document, dated, due in open_documents:
-        balance = D(document["balance"])
-        if balance > 0 and _day(dated) <= AS_OF:
-            days = (AS_OF - _day(due)).days
-            row = (document_id, kind, document["customer_id"], document["currency"], balance)
-            out.add((*row, _day(due), days, bucket(days)))
-    return out
-
-
-def invoices_off_their_applications(tenant: dict[str, Any]) -> set[str]:
-    """The §9 roll-forward per invoice: billed, not Reversed invoices whose balance is not
-    invoice_amount - received payments applied - issued credits applied + succeeded refunds
-    against it (every date)."""
-    settled: dict[str, Decimal] = defaultdict(Decimal)
-    for payment in tenant["payments"]:
-        if payment["status"] in COLLECTED:
-            for application in payment["invoices"]:
-                settled[application["id"]] -= D(application["amount_applied"])
-    for credit in tenant["credits"]:
-        if credit["status"] in ISSUED_CREDITS:
-            for application in credit["invoices"]:
-                settled[application["id"]] -= D(application["amount_applied"])
-    for refund in tenant["refunds"]:
-        if refund["refund_status"] in SUCCEEDED_REFUNDS and refund["invoice_id"]:
-            settled[refund["invoice_id"]] += D(refund["refund_amount"])
-    return {
-        i["id"]
-        for i in tenant["invoices"]
-        if i["status"] in BILLED - {"Reversed"}
-        and D(i["invoice_amount"]) + settled[i["id"]] != D(i["balance"])
-    }
+FIGURE_LIST = ", ".join(CASH_FIGURES)
 
 
 @dataclass
@@ -178,7 +67,7 @@ def test_dbt_build_passes_and_the_roll_forward_check_warns_about_the_written_off
 
 def test_e6_cash_by_month_comes_out_as_revenue_rules_states_it(built: Built) -> None:
     rows = built.rows(
-        f"select month, customer_id, currency, {', '.join(FIGURES)} from marts.fct_cash_monthly "
+        f"select month, customer_id, currency, {FIGURE_LIST} from marts.fct_cash_monthly "
         "where customer_id in ('C-CASH', 'C-EUR') order by customer_id, month"
     )
     zero = D("0")
@@ -243,11 +132,11 @@ def test_e6_invoices_roll_forward_from_invoiced_to_their_balances(built: Built) 
 
 
 def test_every_cash_row_equals_the_decimal_oracle(built: Built) -> None:
-    expected = oracle_cash(built.tenant)
+    expected = cash_monthly(built.tenant, AS_OF)
     actual = {
-        (month, customer, currency): dict(zip(FIGURES, values, strict=True))
+        (month, customer, currency): dict(zip(CASH_FIGURES, values, strict=True))
         for month, customer, currency, *values in built.rows(
-            f"select month, customer_id, currency, {', '.join(FIGURES)} from marts.fct_cash_monthly"
+            f"select month, customer_id, currency, {FIGURE_LIST} from marts.fct_cash_monthly"
         )
     }
     assert actual == expected
@@ -284,7 +173,7 @@ def test_every_open_invoice_and_debit_memo_equals_the_decimal_oracle(built: Buil
             "days_past_due, aging_bucket from marts.fct_ar_aging"
         )
     )
-    assert actual == oracle_ar(built.tenant)
+    assert actual == open_ar(built.tenant, AS_OF)
     gbp = {row[0]: row for row in actual if row[2] == "C-GBP"}
     assert set(gbp) == {"INV-G1", "INV-G2", "DM-G1", "DM-G5"}
     assert gbp["DM-G1"][5:] == (date(2026, 1, 31), 150, "90+")
