@@ -58,11 +58,17 @@
     {{ return(result) }}
 {%- endmacro %}
 
-{#- A raw field cast to `type` (none = as loaded, e.g. timestamps); text that is not a valid value becomes null (dlt may load a
-    date or number as text); a column missing from the raw table becomes a typed null. -#}
+{#- A raw field cast to `type` (none = as loaded: the audit timestamps); text that is not a
+    valid value becomes null (dlt may load a date or number as text); a column missing from the
+    raw table becomes a typed null (for none: a timestamp with time zone, the type dlt loads the
+    audit timestamps as, so a view over a missing table has no untyped column). -#}
 {% macro ordway_field(columns, name, type, alias='raw') -%}
     {%- if type is none -%}
-        {%- if name | lower in columns -%}{{ alias }}.{{ name }}{%- else -%}null{%- endif -%}
+        {%- if name | lower in columns -%}
+            {{ alias }}.{{ name }}
+        {%- else -%}
+            cast(null as {{ timestamp_tz_type() }})
+        {%- endif -%}
     {%- elif name | lower in columns -%}
         {%- set raw_type = columns[name | lower] -%}
         {%- set is_text = raw_type.startswith('varchar') or raw_type.startswith('text')

@@ -128,8 +128,9 @@ class Collection:
 
 
 # Application objects (payment/credit -> invoice) carry date-only audit fields (§11.11), so
-# their audit fields are left as text.
-_APPLICATION = _types(money="amount_applied", timestamps="", text="id")
+# their audit fields are left as text; staging reads the date of `created_date` (the day the
+# amount was applied) from that text.
+_APPLICATION = _types(money="amount_applied", timestamps="", text="id created_date")
 _PAYMENT = _types(
     money="payment_amount fee_amount applied_amount unapplied_amount refunded_amount surcharge_fee",
     dates="payment_date",
@@ -334,6 +335,30 @@ COLLECTIONS: dict[str, Collection] = {
                 ("entries",): _types(
                     money="debit credit", timestamps="", text="line_no account customer_id"
                 ),
+            },
+        ),
+        Collection(
+            "debit_memos",
+            incremental=True,
+            # As the Singer tap does (§5.1, §13.1); the cursor is still updated_date. §11.14.
+            sort="updated_at,id",
+            tables={
+                (): _types(
+                    money="debit_amount balance paid_amount debit_tax subtotal",
+                    dates="debit_date reversed_on",
+                    numbers="conversion_rate",
+                    text="id customer_id status currency reference_number",
+                ),
+                # debit_lines' shape is not sampled (§11.14): the fields of credit lines (§11.13).
+                ("debit_lines",): _types(
+                    money="unit_price line_tax effective_price",
+                    timestamps="",
+                    numbers="quantity",
+                    text="line_no product_id description",
+                ),
+                # payments[] and credits[]: the objects as invoices embed them (§11.10) [I].
+                ("payments",): _PAYMENT,
+                ("credits",): _CREDIT,
             },
         ),
         Collection(

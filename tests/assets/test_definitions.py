@@ -21,6 +21,7 @@ RAW_COLLECTIONS = {
     "payments",
     "credits",
     "refunds",
+    "debit_memos",
     "products",
     "subscriptions",
     "usages",
@@ -144,7 +145,11 @@ def test_models_are_grouped_by_folder_and_marts_hang_off_the_raw_graph():
 
 def test_dbt_tests_and_custom_checks_are_asset_checks():
     checks = {(c.asset_key.to_user_string(), c.name) for c in graph().asset_check_keys}
-    assert ("marts/fct_ar_aging", "unique_fct_ar_aging_invoice_id") in checks
+    assert (
+        "marts/fct_ar_aging",
+        "unique_combination_of_columns_fct_ar_aging_invoice_id__document_type",
+    ) in checks
+    assert ("marts/fct_ar_aging", "assert_no_draft_invoice_counts_in_a_mart") in checks
     assert ("ordway_raw/_ordway_deletions", "dlt_load_freshness") in checks
     for collection in RAW_COLLECTIONS:
         assert (f"ordway_raw/{collection}", "row_count_cliff") in checks

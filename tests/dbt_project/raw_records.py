@@ -8,6 +8,7 @@ rate out (``exchange_rate=None`` omits the field) or post only some revenue line
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 TS = "2026-01-01T00:00:00.000Z"
@@ -361,3 +362,168 @@ def product(revenue_rule_id: str = "PR-00001") -> dict[str, Any]:
         "revenue_rule_id": revenue_rule_id,
         **audit(),
     }
+
+
+Application = tuple[str, str, str | None]
+"""(document id, amount_applied, created_date or None) of a payment or credit application."""
+
+
+def _applications(applications: Sequence[Application]) -> list[dict[str, Any]]:
+    out = []
+    for document_id, amount, applied_on in applications:
+        record: dict[str, Any] = {"id": document_id, "amount_applied": amount}
+        if applied_on is not None:  # date only, as on the wire (ordway-api.md §11.11)
+            record.update(created_date=applied_on, updated_date=TS)
+        out.append(record)
+    return out
+
+
+def payment_record(
+    pid: str,
+    cid: str,
+    date: str,
+    amount: str,
+    status: str = "Processed",
+    applications: Sequence[Application] = (),
+    currency: str = "USD",
+    refunded: str = "0.00",
+) -> dict[str, Any]:
+    """A payment of any status with its applications to documents (``invoices[]``);
+    applied_amount is their sum, the rest unapplied."""
+    applied = sum((Decimal(value) for _, value, _ in applications), Decimal("0.00"))
+    return {
+        "id": pid,
+        "customer_id": cid,
+        "payment_date": date,
+        "status": status,
+        "payment_amount": amount,
+        "fee_amount": "0.00",
+        "applied_amount": f"{applied:.2f}",
+        "unapplied_amount": f"{Decimal(amount) - applied:.2f}",
+        "refunded_amount": refunded,
+        "payment_type": "Electronic",
+        "payment_method": "Credit Card",
+        "currency": currency,
+        "failed_attempt": 1 if status == "Failed" else 0,
+        "retried_attempts": 0,
+        "invoices": _applications(applications),
+        "refunds": [],
+        **audit(),
+    }
+
+
+def credit(
+    crid: str,
+    cid: str,
+    date: str,
+    amount: str,
+    status: str = "Processed",
+    applications: Sequence[Application] = (),
+    currency: str = "USD",
+) -> dict[str, Any]:
+    """A credit with its applications to documents (``invoices[]``) and one credit line."""
+    return {
+        "id": crid,
+        "customer_id": cid,
+        "credit_date": date,
+        "status": status,
+        "credit_type": "COURTESY",
+        "credit_amount": amount,
+        "applied_amount": amount,
+        "unapplied_amount": "0.00",
+        "currency": currency,
+        "reference_number": "",
+        "auto_apply": False,
+        "invoices": _applications(applications),
+        "credit_line_items": [
+            {
+                "line_no": "1",
+                "product_id": "",
+                "description": "Goodwill",
+                "unit_price": amount,
+                "quantity": 1.0,
+                "taxable": False,
+                "line_tax": "0.00",
+                "effective_price": amount,
+            }
+        ],
+        "refunds": [],
+        **audit(),
+    }
+
+
+def refund(
+    rid: str,
+    cid: str,
+    date: str,
+    amount: str,
+    status: str = "Succeeded",
+    payment_id: str = "",
+    invoice_id: str = "",
+    credit_id: str = "",
+    currency: str = "USD",
+) -> dict[str, Any]:
+    """A refund: of a payment, a credit, a negative invoice, or standalone (no link)."""
+    return {
+        "id": rid,
+        "customer_id": cid,
+        "refund_date": date,
+        "refund_amount": amount,
+        "refund_type": "Electronic",
+        "refund_status": status,
+        "notes": "",
+        "payment_id": payment_id,
+        "invoice_id": invoice_id,
+        "credit_id": credit_id,
+        "currency": currency,
+        "conversion_rate": 1.0,
+        **audit(),
+    }
+
+
+def debit_memo(
+    dmid: str,
+    cid: str,
+    date: str,
+    net: str,
+    tax: str,
+    total: str,
+    paid: str,
+    balance: str,
+    status: str = "Open",
+    reversed_on: str | None = None,
+    currency: str = "USD",
+) -> dict[str, Any]:
+    """A debit memo (ordway-api.md §11.14) with one line of ``net`` + ``tax``."""
+    record = {
+        "id": dmid,
+        "customer_id": cid,
+        "status": status,
+        "debit_date": date,
+        "subtotal": net,
+        "debit_tax": tax,
+        "debit_amount": total,
+        "paid_amount": paid,
+        "balance": balance,
+        "currency": currency,
+        "conversion_rate": 1.0,
+        "reference_number": "",
+        "notes": "",
+        "debit_lines": [
+            {
+                "line_no": "1",
+                "product_id": "P-00001",
+                "description": "Additional charge",
+                "unit_price": net,
+                "quantity": 1.0,
+                "line_tax": tax,
+                "effective_price": net,
+            }
+        ],
+        "payments": [],
+        "credits": [],
+        **audit(),
+    }
+    if reversed_on:
+        record["reversed_on"] = reversed_on
+    return record

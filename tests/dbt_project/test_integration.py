@@ -8,7 +8,8 @@ JSON the sandbox served, independently of the SQL:
 - MRR at the last month-end = the tenant's recurring billing schedule lines covering it,
   unit_price * quantity / months per billing period * the subscription's exchange rate;
 - billings and recognized revenue per customer and currency;
-- the recomputation of every time-based revenue schedule (ordway_sandbox/recognition.py).
+- the recomputation of every time-based revenue schedule (ordway_sandbox/recognition.py);
+- cash and credits per month, customer and currency, and open AR (revenue-rules §9).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from ordway_sandbox.process import SandboxProcess, credentials_env
 from pipelines.config import OrdwaySettings
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from tests.support.dbt import DbtRun, query, run_dbt
+from tests.support.oracles import (
+    CASH_FIGURES,
+    cash_monthly,
+    invoices_off_their_applications,
+    open_ar,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_integration")]
 
@@ -121,6 +128,9 @@ def test_dbt_build_passes_every_identity_data_and_unit_test(warehouse: Warehouse
         "assert_mrr_movements_follow_their_definition",
         "assert_revenue_schedule_lines_sum_to_total_revenue",
         "assert_revenue_monthly_matches_deferred_recognized",
+        "assert_no_draft_invoice_counts_in_a_mart",
+        # the sandbox keeps balance = amount - payments - credits + refunds (TENANT.md)
+        "assert_invoice_balances_follow_their_applications",
     }
     passed = {name.split(".")[2] for name, status in identities.items() if status == "pass"}
     assert expected <= passed
@@ -235,3 +245,25 @@ def test_recomputed_revenue_equals_the_decimal_engine_for_every_time_based_sched
     }
     assert len(expected) > 100
     assert actual == expected
+
+
+def test_cash_and_open_ar_equal_the_tenants_payments_refunds_credits_and_balances(
+    warehouse: Warehouse,
+) -> None:
+    figures = ", ".join(CASH_FIGURES)
+    actual = {
+        (month, customer, currency): dict(zip(CASH_FIGURES, values, strict=True))
+        for month, customer, currency, *values in warehouse.rows(
+            f"select month, customer_id, currency, {figures} from marts.fct_cash_monthly"
+        )
+    }
+    expected = cash_monthly(warehouse.tenant, AS_OF)
+    assert actual == expected
+    for figure in ("payments_received", "payments_applied", "failed_payment_attempts"):
+        assert sum(row[figure] for row in expected.values()) > 0, figure
+    aging = warehouse.rows(
+        "select invoice_id, document_type, customer_id, currency, balance, due_date, "
+        "days_past_due, aging_bucket from marts.fct_ar_aging"
+    )
+    assert set(aging) == open_ar(warehouse.tenant, AS_OF) != set()
+    assert invoices_off_their_applications(warehouse.tenant) == set()

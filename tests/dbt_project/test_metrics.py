@@ -188,7 +188,22 @@ MONTHLY_METRICS = [
     "recognized_revenue",
 ]
 BY_CURRENCY_METRICS = ("billings", "deferred_revenue", "unbilled_revenue")
-TESTED_METRICS = {*MONTHLY_METRICS, *BY_CURRENCY_METRICS, "cash_collected", "open_ar"}
+#: The cash metrics and the fct_cash_monthly column each one sums.
+CASH_METRICS = {
+    "payments_refunded": "payments_refunded",
+    "payments_applied": "payments_applied",
+    "credits_issued": "credits_issued",
+    "credits_applied": "credits_applied",
+    "failed_payment_attempts": "failed_payment_attempts",
+    "failed_payment_amount": "failed_payment_amount",
+}
+TESTED_METRICS = {
+    *MONTHLY_METRICS,
+    *BY_CURRENCY_METRICS,
+    *CASH_METRICS,
+    "cash_collected",
+    "open_ar",
+}
 
 
 def sums(rows: Iterable[Row], key: Iterable[str], value: str) -> dict[Any, Decimal]:
@@ -341,6 +356,25 @@ def test_cash_collected_per_month_and_currency_is_the_payments_received(
     assert actual == sums(received, ("payment_month", "currency"), "payment_amount")
 
 
+def test_cash_metrics_per_month_and_currency_equal_fct_cash_monthly(layer: SemanticLayer) -> None:
+    rows = layer.query(CASH_METRICS, ["metric_time__month", "cash_row__currency"])
+    actual = {(r["metric_time__month"], r["cash_row__currency"]): r for r in rows}
+    mart = layer.marts("select * from marts.fct_cash_monthly")
+    key = ("month", "currency")
+    for metric, column in CASH_METRICS.items():
+        expected = sums(mart, key, column)
+        assert {k: actual[k][metric] for k in expected} == expected, metric
+    assert set(actual) == set(sums(mart, key, "payments_applied"))
+    for column in ("payments_applied", "failed_payment_attempts", "credits_issued"):
+        assert sum(row[column] for row in mart) > 0, column  # the tenant exercises each
+    # payments received in the cash mart are the cash_collected metric
+    collected = layer.query(["cash_collected"], ["metric_time__month", "payment__currency"])
+    received = sums(mart, key, "payments_received")
+    assert {k: v for k, v in received.items() if v} == {
+        (r["metric_time__month"], r["payment__currency"]): r["cash_collected"] for r in collected
+    }
+
+
 def test_open_ar_per_aging_bucket_and_currency_equals_fct_ar_aging(layer: SemanticLayer) -> None:
     rows = layer.query(["open_ar"], ["open_invoice__aging_bucket", "open_invoice__currency"])
     actual = {
@@ -352,6 +386,12 @@ def test_open_ar_per_aging_bucket_and_currency_equals_fct_ar_aging(layer: Semant
     assert actual == expected
     (total,) = layer.query(["open_ar"])
     assert total["open_ar"] == sum(expected.values(), Decimal(0))
+    by_type = layer.query(["open_ar"], ["open_invoice__document_type"])
+    assert {r["open_invoice__document_type"]: r["open_ar"] for r in by_type} == sums(
+        layer.marts("select document_type, balance from marts.fct_ar_aging"),
+        ["document_type"],
+        "balance",
+    )
 
 
 def test_over_a_quarter_balances_are_its_last_month_and_flows_its_sum(

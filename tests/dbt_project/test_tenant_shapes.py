@@ -36,6 +36,7 @@ MARTS = (
     "dim_subscriptions",
     "fct_invoice_lines",
     "fct_payments",
+    "fct_cash_monthly",
     "fct_revenue_reconciliation",
     "rpt_customer_mrr_tieout",
     "rpt_revenue_schedule_tieout",
@@ -124,6 +125,7 @@ def test_billing_only_gives_invoices_billings_and_ar_and_empty_subscription_mart
         "dim_customers": 2,
         "fct_invoice_lines": 4,
         "fct_payments": 1,
+        "fct_cash_monthly": 1,
         "rpt_customer_mrr_tieout": 2,
     }
     assert built.rows(
@@ -145,9 +147,16 @@ def test_billing_only_gives_invoices_billings_and_ar_and_empty_subscription_mart
         ("C-B2", "EUR", date(2026, 6, 1), D("500.00"), D("0"), D("500.00")),
     ]
     assert built.rows(
-        "select invoice_id, balance, days_past_due, aging_bucket from marts.fct_ar_aging "
-        "order by invoice_id"
-    ) == [("INV-B2", D("1080.00"), 30, "1-30"), ("INV-B3", D("600.00"), -10, "current")]
+        "select invoice_id, document_type, balance, days_past_due, aging_bucket "
+        "from marts.fct_ar_aging order by invoice_id"
+    ) == [
+        ("INV-B2", "invoice", D("1080.00"), 30, "1-30"),
+        ("INV-B3", "invoice", D("600.00"), -10, "current"),
+    ]
+    assert built.rows(
+        "select month, customer_id, currency, payments_received, payments_applied, "
+        "payments_refunded, credits_issued, failed_payment_attempts from marts.fct_cash_monthly"
+    ) == [(date(2026, 4, 1), "C-B1", "USD", D("1080.00"), D("1080.00"), D("0"), D("0"), 0)]
     assert built.rows(
         "select customer_id, first_mrr_month, current_mrr from marts.dim_customers order by 1"
     ) == [("C-B1", None, D("0")), ("C-B2", None, D("0"))]
@@ -170,6 +179,7 @@ def test_a_tenant_without_the_revenue_module_gives_mrr_arr_retention_and_billing
         "dim_subscriptions": 2,
         "fct_invoice_lines": 16,
         "fct_payments": 1,
+        "fct_cash_monthly": 1,
         "rpt_customer_mrr_tieout": 2,
     }
     mrr = built.rows(
@@ -269,6 +279,7 @@ def test_one_customer_builds_every_mart_with_its_single_contract(tmp_path: Path)
         "dim_subscriptions": 1,
         "fct_invoice_lines": 18,
         "fct_payments": 1,
+        "fct_cash_monthly": 1,
         "fct_revenue_reconciliation": 24,
         "rpt_customer_mrr_tieout": 1,
         "rpt_revenue_schedule_tieout": 1,

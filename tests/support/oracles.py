@@ -123,3 +123,125 @@ def roll_forward_breaks(rows: list[Mapping[str, Any]]) -> list[str]:
             problems.append(f"{where}: deferred/unbilled split is wrong")
         last[key] = row
     return problems
+
+
+# ------------------------------------------------------------ cash, credits, receivables (§9)
+
+#: revenue-rules §9, typed here independently of the dbt vars.
+COLLECTED_PAYMENT_STATUSES = ("Processed", "Partially refunded", "Refunded")
+SUCCEEDED_REFUND_STATUSES = ("Succeeded",)
+ISSUED_CREDIT_STATUSES = ("Processed",)
+CASH_FIGURES = (
+    "payments_received",
+    "payments_refunded",
+    "net_cash_received",
+    "payments_applied",
+    "credits_issued",
+    "credits_applied",
+    "failed_payment_attempts",
+    "failed_payment_amount",
+)
+
+
+def cash_monthly(tenant: Mapping[str, Any], as_of: date) -> dict[Key, dict[str, Decimal]]:
+    """fct_cash_monthly by the table of revenue-rules §9: per month, customer and document
+    currency, every figure, from the payments, refunds and credits (events after ``as_of``
+    left out)."""
+    drafts = {i["id"] for i in tenant.get("invoices", []) if i["status"] == "Draft"}
+    rows: dict[Key, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(CASH_FIGURES, Decimal(0))
+    )
+
+    def add(day: str, document: Mapping[str, Any], figure: str, amount: Decimal) -> None:
+        if date.fromisoformat(day[:10]) <= as_of:
+            key = (month_of(day), document["customer_id"], document["currency"])
+            rows[key][figure] += amount
+
+    def applications(document: Mapping[str, Any], own_date: str, figure: str) -> None:
+        for application in document.get("invoices") or []:
+            if application["id"] not in drafts:
+                day = application.get("created_date") or own_date
+                add(day, document, figure, money(application["amount_applied"]))
+
+    for payment in tenant.get("payments", []):
+        if payment["status"] in COLLECTED_PAYMENT_STATUSES:
+            add(
+                payment["payment_date"],
+                payment,
+                "payments_received",
+                money(payment["payment_amount"]),
+            )
+            applications(payment, payment["payment_date"], "payments_applied")
+        elif payment["status"] == "Failed":
+            add(payment["payment_date"], payment, "failed_payment_attempts", Decimal(1))
+            add(
+                payment["payment_date"],
+                payment,
+                "failed_payment_amount",
+                money(payment["payment_amount"]),
+            )
+    for refund in tenant.get("refunds", []):
+        if refund["refund_status"] in SUCCEEDED_REFUND_STATUSES:
+            add(refund["refund_date"], refund, "payments_refunded", money(refund["refund_amount"]))
+    for credit in tenant.get("credits", []):
+        if credit["status"] in ISSUED_CREDIT_STATUSES:
+            add(credit["credit_date"], credit, "credits_issued", money(credit["credit_amount"]))
+            applications(credit, credit["credit_date"], "credits_applied")
+    for row in rows.values():
+        row["net_cash_received"] = row["payments_received"] - row["payments_refunded"]
+    return dict(rows)
+
+
+def aging_bucket(days_past_due: int) -> str:
+    if days_past_due <= 0:
+        return "current"
+    if days_past_due <= 30:
+        return "1-30"
+    return "31-60" if days_past_due <= 60 else "61-90" if days_past_due <= 90 else "90+"
+
+
+def open_ar(tenant: Mapping[str, Any], as_of: date) -> set[tuple[Any, ...]]:
+    """fct_ar_aging by revenue-rules §2/§9: (id, document_type, customer, currency, balance, due
+    date, days past due, bucket) of every open invoice and debit memo on ``as_of``."""
+    documents = [
+        (i["id"], "invoice", i, i["invoice_date"], i["due_date"])
+        for i in tenant.get("invoices", [])
+        if i["status"] not in ("Draft", "Reversed")
+    ] + [
+        (m["id"], "debit_memo", m, m["debit_date"], m["debit_date"])
+        for m in tenant.get("debit_memos", [])
+        if m["status"] not in ("Draft", "Reversed", "Void") and not m.get("reversed_on")
+    ]
+    out = set()
+    for document_id, kind, document, dated, due in documents:
+        balance = money(document["balance"])
+        if balance > 0 and date.fromisoformat(dated) <= as_of:
+            days = (as_of - date.fromisoformat(due)).days
+            row = (document_id, kind, document["customer_id"], document["currency"], balance)
+            out.add((*row, date.fromisoformat(due), days, aging_bucket(days)))
+    return out
+
+
+def invoices_off_their_applications(tenant: Mapping[str, Any]) -> set[str]:
+    """The §9 roll-forward per invoice, as of the latest load: the billed, not Reversed
+    invoices whose balance is not invoice_amount - received payments applied - issued credits
+    applied + succeeded refunds against it."""
+    settled: dict[str, Decimal] = defaultdict(Decimal)
+    for payment in tenant.get("payments", []):
+        if payment["status"] in COLLECTED_PAYMENT_STATUSES:
+            for application in payment.get("invoices") or []:
+                settled[application["id"]] -= money(application["amount_applied"])
+    for credit in tenant.get("credits", []):
+        if credit["status"] in ISSUED_CREDIT_STATUSES:
+            for application in credit.get("invoices") or []:
+                settled[application["id"]] -= money(application["amount_applied"])
+    for refund in tenant.get("refunds", []):
+        if refund["refund_status"] in SUCCEEDED_REFUND_STATUSES and refund.get("invoice_id"):
+            settled[refund["invoice_id"]] += money(refund["refund_amount"])
+    return {
+        i["id"]
+        for i in tenant.get("invoices", [])
+        if i["status"] in BILLED_STATUSES
+        and i["status"] != "Reversed"
+        and money(i["invoice_amount"]) + settled[i["id"]] != money(i["balance"])
+    }

@@ -8,5 +8,6 @@ select
     {{ rounded('balance', 2) }} as balance,
     due_date,
     days_past_due,
-    aging_bucket
+    aging_bucket,
+    document_type
 from {{ ref('fct_ar_aging') }}
