@@ -219,7 +219,10 @@ def _per_customer_resource(
         logger.info(
             "%s: listing %s (%s) with %s", collection.name, parent.name, mode, _safe_params(params)
         )
-        listing = client.iter_pages(collection.name, parent.path, params, size, report_done=False)
+        # counted apart (progress, errors), so the collection's own pages and records are its own
+        listing = client.iter_pages(
+            f"{collection.name} ({parent.name} listing)", parent.path, params, size
+        )
         pages = _available_pages(collection, listing)
         if pages is None:
             return  # unavailable: nothing yielded, the cursor is not moved
