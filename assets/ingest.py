@@ -2,10 +2,11 @@
 in two multi-assets, built by ``build_raw_assets(partitions_def, warehouse)``, that both call
 ``run_extract`` (the CLI's entry point):
 
-- ``ordway_raw_incremental``: the ten incremental collections, monthly partitions
-  (``assets/partitions.py``), single-run backfills;
-- ``ordway_raw_full_refresh``: the four full-refresh collections and the bookkeeping asset
-  ``_ordway_deletions``, unpartitioned (rebuilt whole every run).
+- ``ordway_raw_incremental``: the incremental collections (``INCREMENTAL_COLLECTIONS``, the
+  customers' notes and payment methods among them, read for the customers whose
+  ``updated_date`` moved), monthly partitions (``assets/partitions.py``), single-run backfills;
+- ``ordway_raw_full_refresh``: the full-refresh collections (``FULL_REFRESH_COLLECTIONS``) and
+  the bookkeeping asset ``_ordway_deletions``, unpartitioned (rebuilt whole every run).
 
 A run that selects both (every job) extracts twice, each collection once: the incremental
 collections with the run's mode and window, then the full-refresh ones (always listed completely
@@ -213,13 +214,22 @@ def _description(name: str) -> str:
             "log `_dlt_loads` (the freshness check reads it). Unpartitioned."
         )
     collection = COLLECTIONS[name]
-    load = (
-        "incremental on updated_date, merged on id; monthly partitions of updated_date"
-        if collection.incremental
-        else "listed completely and replaced every run; unpartitioned"
-    )
+    key = collection.primary_key
+    if collection.parent:
+        endpoint = f"GET /{collection.parent}/{{id}}/{name}"
+        load = (
+            f"read for the {collection.parent} whose updated_date moved (all of them in full "
+            f"and sweep runs), merged on {key}; monthly partitions of the {collection.parent}' "
+            "updated_date"
+        )
+    elif collection.incremental:
+        endpoint = f"GET /{name}"
+        load = f"incremental on updated_date, merged on {key}; monthly partitions of updated_date"
+    else:
+        endpoint = f"GET /{name}"
+        load = "listed completely and replaced every run; unpartitioned"
     children = sorted({"__".join((name, *path)) for path in collection.tables if path})
-    text = f"Ordway `GET /{name}` -> `{RAW_DATASET}.{name}` ({load})."
+    text = f"Ordway `{endpoint}` -> `{RAW_DATASET}.{name}` ({load})."
     if children:
         text += " Child tables: " + ", ".join(f"`{c}`" for c in children) + "."
     return text

@@ -1,7 +1,8 @@
 """The partitions: monthly, on the incremental raw collections only, and which ones a run covers.
 
-Only what is loaded by date window is partitioned: the ten incremental raw collections, whose
-backfill re-reads the records updated in a window. Full-refresh collections, the tombstones and
+Only what is loaded by date window is partitioned: the incremental raw collections, whose
+backfill re-reads the records updated in a window (for the customers' notes and payment methods:
+those of the customers updated in the window). Full-refresh collections, the tombstones and
 every dbt model are rebuilt whole and carry no partitions.
 
 A partition is a calendar month (UTC) of Ordway's ``updated_date``, from the month of

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -54,13 +56,19 @@ def ceiling(base_url: str, threads: int) -> dict[str, Any]:
 
     Workers take the next page of the collection with the fewest pages in flight, so every
     collection is paged concurrently; a collection is done at its first empty page (pages already
-    requested past it are counted as requests too).
+    requested past it are counted as requests too). Then the customers' sub-resources
+    (`customer_notes`, `payment_methods`): each customer's listing paged to its empty page by
+    one worker, the workers taking customers from a queue (the ids come from the customers
+    pages of the first phase).
     """
     listings = []
     for collection in COLLECTIONS.values():
+        if collection.parent:
+            continue  # read per customer, in the second phase
         size = collection.page_size or DEFAULT_PAGE_SIZE
         params = {"sort": collection.sort} if collection.sort else {}
         listings.append(_Listing(collection.path.lstrip("/"), params, size))
+    customer_ids: list[str] = []
     lock = threading.Lock()
     requests = 0
     errors: list[str] = []
@@ -95,13 +103,52 @@ def ceiling(base_url: str, threads: int) -> dict[str, Any]:
                     else:
                         listing.pages += 1
                         listing.bytes += len(body)
+                        if listing.path == "customers":
+                            customer_ids.extend(str(c["id"]) for c in json.loads(body))
+
+    sub_resources: queue.Queue[_Listing] = queue.Queue()
+
+    def work_per_customer() -> None:
+        nonlocal requests
+        with httpx.Client(base_url=base_url + "/", headers=headers, timeout=60.0) as client:
+            while not errors:
+                try:
+                    listing = sub_resources.get_nowait()
+                except queue.Empty:
+                    return
+                while not listing.done:
+                    page = listing.next_page
+                    listing.next_page += 1
+                    params = {"page": page, "size": listing.size}
+                    response = client.get(listing.path, params=params)
+                    with lock:
+                        requests += 1
+                        if response.status_code != 200:
+                            errors.append(f"{listing.path}: HTTP {response.status_code}")
+                            return
+                        if _is_empty_page(response.content):
+                            listing.done = True
+                        else:
+                            listing.pages += 1
+                            listing.bytes += len(response.content)
+
+    def run_workers(target: Any) -> None:
+        workers = [threading.Thread(target=target, name=f"ceiling-{n}") for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
     started = time.perf_counter()
-    workers = [threading.Thread(target=work, name=f"ceiling-{n}") for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_workers(work)
+    for collection in COLLECTIONS.values():
+        if collection.parent:
+            for customer in sorted(set(customer_ids)):
+                path = f"customers/{quote(customer, safe='')}/{collection.name}"
+                listing = _Listing(path, {}, collection.page_size or DEFAULT_PAGE_SIZE)
+                listings.append(listing)
+                sub_resources.put(listing)
+    run_workers(work_per_customer)
     wall = time.perf_counter() - started
     if errors:
         raise SystemExit(f"ceiling failed: {errors[0]}")

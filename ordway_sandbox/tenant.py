@@ -37,7 +37,7 @@ __all__ = [
     "generator_options",
 ]
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 DEFAULT_AS_OF = date(2026, 6, 30)
 """``as_of`` when none is given: a fixed day, so that the function stays pure."""
 
@@ -52,6 +52,11 @@ ID_PREFIXES = {
     "refunds": "REF",
     "usages": "U",
     "journal_entries": "JE",
+    "orders": "ORD",
+    "debit_memos": "DM",
+    "statements": "STM",
+    "customer_notes": "CN",
+    "payment_methods": "PM",
 }
 
 

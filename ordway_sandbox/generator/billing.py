@@ -1,5 +1,6 @@
 """Billing: billing schedules and their lines, the daily billing run, invoices (posting,
-reversal and re-issue); and how billing schedules and invoices are rendered.
+reversal and re-issue, Draft invoices never posted); and how billing schedules, billing runs and
+invoices are rendered.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ordway_sandbox.generator.formats import (
     ABSENT,
     CHARGE_TYPE,
     LINE_CHARGE_TYPE,
+    SYSTEM_USER,
     TIMING,
     audit,
     day_str,
@@ -22,13 +24,25 @@ from ordway_sandbox.generator.formats import (
 from ordway_sandbox.generator.model import (
     BillingSchedule,
     BLine,
+    DraftItem,
     Event,
     Invoice,
     InvoiceItem,
     SubLine,
 )
 from ordway_sandbox.generator.parts import RenderPart, SimPart
-from ordway_sandbox.generator.timeline import T_BILLING, add_months, billing_run_stamp, d
+from ordway_sandbox.generator.timeline import (
+    T_BILLING,
+    T_DRAFT,
+    add_months,
+    billing_run_stamp,
+    d,
+)
+
+DRAFT_SHARE = 0.02
+"""Share of posted invoices after which finance drafts an invoice for extra services that is
+never posted (a Draft: never billed, never in AR)."""
+DRAFT_CHARGES = (cat.ONBOARDING, cat.IMPLEMENTATION)
 
 if TYPE_CHECKING:
     from ordway_sandbox.generator.simulation import CustomerSim
@@ -105,7 +119,9 @@ class BillingSim(SimPart):
     def billing_run(self, ev: Event) -> None:
         ev.stamp = billing_run_stamp(ev.day)
         self.bill_days.discard(ev.day)
-        self.invoice(ev, [b for b in self.pending if b.ready <= ev.day])
+        inv = self.invoice(ev, [b for b in self.pending if b.ready <= ev.day])
+        if inv is not None:
+            inv.run_day = ev.day
 
     def invoice(self, ev: Event, blines: list[BLine]) -> Invoice | None:
         blines = [b for b in blines if not b.removed and not b.invoiced]
@@ -129,6 +145,9 @@ class BillingSim(SimPart):
                 usage.touch(ev)
             self.revenue.invoiced(ev, inv, b)
         self.post_invoice(ev, inv, items)
+        if not self.profile.usage_only and self.chance("draft", inv.key) < DRAFT_SHARE:
+            days = 1 + int(self.chance("draft-day", inv.key) * 5)
+            self.push(ev.day + days, T_DRAFT, self.draft_invoice, (inv,))
         if inv.amount > 0:
             self.collections.plan_collection(ev, inv)
         elif inv.amount < 0:
@@ -175,6 +194,22 @@ class BillingSim(SimPart):
             ev, "Invoice", inv, inv.date, f"Invoice posting {inv.date}", entries, inv.amount
         )
 
+    def draft_invoice(self, ev: Event, after: Invoice) -> None:
+        """A Draft invoice of one extra service, never posted: no journal entry, no balance in
+        the customer's AR, no collection."""
+        cust = self.cust
+        charge = cat.CHARGES[DRAFT_CHARGES[int(self.chance("draft-charge", after.key) * 2)]]
+        amount = cat.local_price(charge.list_price, cust.currency, self.base)
+        taxable = charge.product.taxable and not cust.tax_exempt
+        tax = q2(amount * cat.tax_rate(cust.currency)) if taxable else ZERO
+        draft = Invoice(ev, cust)
+        draft.draft, draft.date = True, ev.day
+        draft.items = [DraftItem(charge, 1, amount, tax, taxable)]
+        draft.rate_f, draft.rate = cat.fx_rate(cust.currency, d(draft.date), self.base)
+        draft.due = draft.date + TERMS[cust.terms]
+        draft.subtotal, draft.tax, draft.amount = amount, tax, amount + tax
+        self.world.invoices.append(draft)
+
     def reverse(self, ev: Event, inv: Invoice) -> None:
         if inv.reversed_on is not None or inv.payments or inv.credits:
             return
@@ -199,7 +234,12 @@ class BillingSim(SimPart):
 
 
 class BillingRenderer(RenderPart):
-    """Renders ``billing_schedules`` and ``invoices`` (which embed payments and credits)."""
+    """Renders ``billing_schedules``, ``billing_runs`` and ``invoices`` (which embed payments
+    and credits)."""
+
+    def __init__(self, root) -> None:
+        super().__init__(root)
+        self._runs: dict[tuple[int | None, str], str] | None = None
 
     def billing_schedules(self) -> list[dict]:
         out = []
@@ -274,6 +314,8 @@ class BillingRenderer(RenderPart):
             paid = sum((a for _, a, _ in inv.payments), Decimal("0.00")) - sum(
                 (r.amount for r in inv.refunds), Decimal("0.00")
             )
+            starts = [i.bline.start for i in inv.items] if not inv.draft else []
+            ends = [i.bline.end for i in inv.items] if not inv.draft else []
             contact = contacts.get(cust.idx)
             if contact is None:  # one shared (read-only) object per customer saves memory
                 contact = contacts[cust.idx] = self.root.contact(cust.contacts[0])
@@ -289,9 +331,9 @@ class BillingRenderer(RenderPart):
                 "shipping_contact": contact,
                 "invoice_date": day_str(inv.date),
                 "due_date": day_str(inv.due),
-                "start_date": day_str(min(i.bline.start for i in inv.items)),
-                "end_date": day_str(max(i.bline.end for i in inv.items)),
-                "billing_run_id": "",
+                "start_date": day_str(inv.date if inv.draft else min(starts)),
+                "end_date": day_str(inv.date if inv.draft else max(ends)),
+                "billing_run_id": self.billing_run_ids().get((inv.run_day, cust.currency), ""),
                 "subtotal": money(inv.subtotal),
                 "invoice_tax": money(inv.tax),
                 "invoice_amount": money(inv.amount),
@@ -305,7 +347,8 @@ class BillingRenderer(RenderPart):
                 "invoice_pdf_url": f"https://sandbox.invalid/invoices/{inv.id}.pdf",
                 **({"reversed_on": day_str(inv.reversed_on)} if inv.reversed_on else {}),
                 "line_items": [
-                    self.invoice_line(inv, n, item) for n, item in enumerate(inv.items, start=1)
+                    self.draft_line(inv, n, item) if inv.draft else self.invoice_line(inv, n, item)
+                    for n, item in enumerate(inv.items, start=1)
                 ],
                 "subtotals": [],
                 "payments": [self.collections.embedded_payment(p) for p, _, _ in inv.payments],
@@ -326,6 +369,95 @@ class BillingRenderer(RenderPart):
                 del record["exchange_rate"]
             out.append(record)
         return out
+
+    def billing_run_ids(self) -> dict[tuple[int | None, str], str]:
+        """(day, currency) -> the id of the billing run that posted that day's invoices in that
+        currency (``BR-00001``.. in day and currency order; none without subscriptions: the
+        billing-only account invoices by hand)."""
+        if self._runs is None:
+            keys = set()
+            if self.profile.subscriptions:
+                keys = {
+                    (inv.run_day, inv.customer.currency)
+                    for inv in self.world.invoices
+                    if inv.run_day is not None
+                }
+            self._runs = {key: f"BR-{n:05d}" for n, key in enumerate(sorted(keys), start=1)}
+        return self._runs
+
+    def billing_runs(self) -> list[dict]:
+        """One billing run per day and currency: what it posted (ordway-api.md §11.15)."""
+        posted: dict[tuple[int, str], list[Invoice]] = {}
+        for inv in self.world.invoices:
+            if inv.run_day is not None:
+                posted.setdefault((inv.run_day, inv.customer.currency), []).append(inv)
+        out = []
+        for (day, currency), run_id in self.billing_run_ids().items():
+            invoices = posted[(day, currency)]
+            stamp = ts(billing_run_stamp(day))
+            out.append(
+                {
+                    "id": run_id,
+                    "status": "Posted",
+                    "target_date": day_str(day),
+                    "invoice_date": day_str(day),
+                    "invoices_total": money(sum((inv.amount for inv in invoices), ZERO)),
+                    "invoices_count": len(invoices),
+                    "currency": currency,
+                    "filter_options": {"customer": [], "order": [], "subscription": []},
+                    "charge_type": "one_time,recurring,usage_based",
+                    "payment_term": "Default",
+                    "customer_filter_options": "",
+                    "subscription_filter_options": {},
+                    "auto_post": True,
+                    "created_by": SYSTEM_USER,
+                    "updated_by": SYSTEM_USER,
+                    "created_date": stamp,
+                    "updated_date": stamp,
+                }
+            )
+        return out
+
+    def draft_line(self, inv: Invoice, number: int, item: DraftItem) -> dict:
+        """A Draft invoice's manual line: a one-time charge naming its product."""
+        charge = item.charge
+        rate = cat.tax_rate(inv.customer.currency)
+        return {
+            "line_no": str(number),
+            "subscription_id": "",
+            "subscription_line_id": "",
+            "customer_id": inv.customer.id,
+            "customer_name": inv.customer.name,
+            "product_id": charge.product_id,
+            "product_name": charge.product.name,
+            "plan_id": "",
+            "plan_name": "",
+            "charge_id": "",
+            "charge_name": charge.name,
+            "charge_type": "one_time",
+            "description": f"{charge.name} (proposed)",
+            "start_date": day_str(inv.date),
+            "end_date": "-",
+            "unit_price": money(item.amount),
+            "list_price": money(item.amount),
+            "list_price_base": "",
+            "quantity": float(item.quantity),
+            "discount": "0.0",
+            "effective_price": money(item.amount),
+            "line_tax": money(item.tax),
+            "taxable": item.taxable,
+            "tax_lines": [
+                {
+                    "name": cat.tax_name(inv.customer.currency),
+                    "rate": float(rate),
+                    "value": money(item.tax),
+                }
+            ]
+            if item.taxable
+            else [],
+            "applied_tiers": "",
+            "custom_fields": {},
+        }
 
     def invoice_line(self, inv: Invoice, number: int, item) -> dict:
         b, line = item.bline, item.subline
@@ -408,6 +540,8 @@ class BillingRenderer(RenderPart):
 
 
 def invoice_status(inv: Invoice, balance: Decimal) -> str:
+    if inv.draft:
+        return "Draft"
     if inv.reversed_on is not None:
         return "Reversed"
     if inv.amount > 0:

@@ -114,6 +114,7 @@ ACCOUNTS = (
     ("4000", "Subscription Revenue", "Income", "Sales", ""),
     ("4100", "Usage Revenue", "Income", "Sales", "4000"),
     ("4200", "Professional Services Revenue", "Income", "Sales", ""),
+    ("4300", "Payment Fees", "Income", "Other Income", ""),
     ("4900", "Discounts and Credits", "Income", "Contra Revenue", ""),
     ("6100", "Payment Processing Fees", "Expenses", "Bank Fees", ""),
 )
@@ -354,3 +355,33 @@ SWITCHES = {
     BUSINESS_Q: GROWTH_A,
     ENT_A: GROWTH_A,
 }
+
+
+@dataclass(frozen=True)
+class Coupon:
+    """A coupon of the catalogue (ordway-api.md §11.24); subscriptions name it by ``code``."""
+
+    id: str
+    code: str
+    display_text: str
+    discount: int  # percent off, the value a subscription's discount draws
+    duration_months: int  # 0 = the whole term
+    status: str
+    expiration: str  # "" = never expires
+    usage_limit: str  # "" = unlimited
+
+
+COUPONS = (
+    Coupon("CPN-00001", "LOYAL5", "Loyalty 5% off", 5, 0, "Active", "", ""),
+    Coupon("CPN-00002", "SAVE10", "10% off the first year", 10, 12, "Active", "", ""),
+    Coupon("CPN-00003", "ENT15", "Enterprise 15% off", 15, 0, "Active", "", ""),
+    Coupon("CPN-00004", "SAVE20", "20% off the first year", 20, 12, "Active", "", "500"),
+    Coupon("CPN-00005", "ENT25", "Enterprise 25% off", 25, 0, "Active", "", ""),
+    Coupon("CPN-00006", "LAUNCH30", "Launch offer 30% off", 30, 6, "Expired", "2020-12-31", "100"),
+)
+COUPON_BY_DISCOUNT = {coupon.discount: coupon for coupon in COUPONS if coupon.status == "Active"}
+"""The coupon a subscription line with that discount percentage was sold with."""
+
+#: The fee a failed automatic payment costs the customer (a debit memo), in base-currency list
+#: price (converted by the price book like every list price).
+FAILED_PAYMENT_FEE = Decimal("25.00")

@@ -1,5 +1,6 @@
-"""Contracts: subscriptions, their lines, changes (seats, plan switches, cancellations) and
-renewals; and how subscriptions are rendered (with their MRR).
+"""Contracts: orders that become subscriptions, subscriptions, their lines, changes (seats, plan
+switches, cancellations) and renewals; and how subscriptions (with their MRR), orders and coupons
+are rendered.
 
 A line, once sold, opens a billing schedule (billing.py) and a revenue schedule (revenue.py);
 usage-based lines are metered by usage.py.
@@ -21,11 +22,17 @@ from ordway_sandbox.generator.formats import (
     later,
     money,
     nightly,
+    ts,
 )
-from ordway_sandbox.generator.model import BLine, Event, SubLine, Subscription, Touch
+from ordway_sandbox.generator.model import BLine, Event, Order, SubLine, Subscription, Touch
 from ordway_sandbox.generator.parts import RenderPart, SimPart
 from ordway_sandbox.generator.profiles import LARGE_SEATS, LONG_HORIZON_MONTHS
-from ordway_sandbox.generator.timeline import T_RENEWAL, add_months, d
+from ordway_sandbox.generator.timeline import T_NOTE, T_RENEWAL, add_months, d
+
+ORDER_SHARE = 0.4
+"""Share of new contracts that start as an order the customer placed (converted at once)."""
+CHURN_NOTE_SHARE = 0.6
+"""Share of cancellations after which the account manager writes down why (the next day)."""
 
 
 class ContractsSim(SimPart):
@@ -62,6 +69,9 @@ class ContractsSim(SimPart):
                 sub.term_start,
                 end,
             )
+        if not draft and self.chance("order", sub.key) < ORDER_SHARE:
+            sub.order = Order(ev, sub)
+            self.world.orders.append(sub.order)
         return sub
 
     def choose_offer(self) -> tuple[cat.Charge, int, list[tuple[str, int]]]:
@@ -218,6 +228,10 @@ class ContractsSim(SimPart):
             sub.status = "Cancelled"
             sub.cancelled_on = ev.day
             self.maybe_reactivate(ev.day)
+            if self.chance("churn-note", sub.key) < CHURN_NOTE_SHARE:
+                reason = "budget cuts" if main.quantity < 20 else "moved to a competitor"
+                reason = f"Cancelled: {reason}"
+                self.push(ev.day + 1, T_NOTE, self.sim.add_note, ("Churn reason", reason))
         sub.touch(ev)
         self.cust.touch(ev)
         self.billing.bill_if_ready(ev)
@@ -393,6 +407,8 @@ class ContractsRenderer(RenderPart):
                 "renewal_term": str(sub.term),
                 "version": sub.version,
                 "version_type": "Renewal" if sub.version > 1 else "",
+                "order_placed_at": day_str(sub.order.date) if sub.order else "-",
+                "coupon_code": self.coupon_code(sub),
                 "payment_terms": sub.customer.terms,
                 "notes": "",
                 "cmrr": money(gross),
@@ -406,6 +422,103 @@ class ContractsRenderer(RenderPart):
             if record["exchange_rate"] is ABSENT:
                 del record["exchange_rate"]
             out.append(record)
+        return out
+
+    @staticmethod
+    def coupon_code(sub: Subscription) -> str:
+        """The coupon the contract was sold with: the one of its first line's discount."""
+        coupon = cat.COUPON_BY_DISCOUNT.get(int(sub.lines[0].discount)) if sub.lines else None
+        return coupon.code if coupon and sub.status != "Draft" else ""
+
+    def coupons(self) -> list[dict]:
+        """The catalogue's coupons; ``usage_count`` = the served subscriptions sold with it, and
+        ``updated_date`` moves with it (the latest such subscription's creation)."""
+        used: dict[str, list[int]] = {}
+        for sub in self.world.subscriptions:
+            code = "" if sub.deleted else self.coupon_code(sub)
+            if code:
+                used.setdefault(code, []).append(sub.created)
+        out = []
+        for coupon in cat.COUPONS:
+            stamps = used.get(coupon.code, [])
+            audit_fields = self.root.catalogue_audit()
+            if stamps:
+                audit_fields["updated_date"] = ts(max(max(stamps), self.root.catalogue_stamp))
+            out.append(
+                {
+                    "id": coupon.id,
+                    "code": coupon.code,
+                    "display_text": coupon.display_text,
+                    "status": coupon.status,
+                    "discount_type": "Percentage",
+                    "discount_value": coupon.discount,
+                    "duration_period": coupon.duration_months,
+                    "trial_type": "",
+                    "trial_value": "",
+                    "discount_criteria": "",
+                    "criteria_value": "",
+                    "expiration_date": coupon.expiration,
+                    "usage_limit": coupon.usage_limit,
+                    "usage_count": len(stamps),
+                    **audit_fields,
+                }
+            )
+        return out
+
+    def orders(self) -> list[dict]:
+        """Orders that became subscriptions (ordway-api.md §11.9): the lines as ordered."""
+        out = []
+        for order in self.world.orders:
+            cust = order.customer
+            rate = cat.tax_rate(cust.currency)
+            lines, amount, tax = [], Decimal("0.00"), Decimal("0.00")
+            for number, (charge, quantity, unit_price, list_price, discount) in enumerate(
+                order.lines, start=1
+            ):
+                price = q2(unit_price * quantity)
+                amount += price
+                if charge.product.taxable and not cust.tax_exempt:
+                    tax += q2(price * rate)
+                lines.append(
+                    {
+                        "line_no": str(number),
+                        "product_id": charge.product_id,
+                        "product_name": charge.product.name,
+                        "plan_id": charge.plan_id,
+                        "charge_id": charge.id,
+                        "description": charge.name,
+                        "unit_price": money(unit_price),
+                        "list_price": money(list_price),
+                        "quantity": float(quantity),
+                        "discount": float(discount),
+                        "effective_price": money(price),
+                        "custom_fields": {},
+                    }
+                )
+            sub = order.sub
+            out.append(
+                {
+                    "id": order.id,
+                    "customer_id": cust.id,
+                    "bill_contact_id": cust.contacts[0].id,
+                    "shipping_contact_id": cust.contacts[0].id,
+                    "invoice_id": "",
+                    "order_date": day_str(order.date),
+                    "status": "Completed",
+                    "order_amount": money(amount),
+                    "estimated_tax": money(tax),
+                    "separate_invoice": False,
+                    "currency": cust.currency,
+                    "exchange_rate": sub.rate_f,
+                    "payment_terms": cust.terms,
+                    "payment_term_id": "",
+                    "coupon_code": self.coupon_code(sub),
+                    "notes": f"Converted to subscription {sub.id}",
+                    "line_items": lines,
+                    **audit(order, user=FINANCE_USER),
+                    "custom_fields": {},
+                }
+            )
         return out
 
     def sub_line(self, sub: Subscription, line: SubLine) -> dict:

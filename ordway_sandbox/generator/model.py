@@ -52,9 +52,11 @@ class Customer(Record):
         "arrival",
         "contacts",
         "currency",
+        "debit_memos",
         "draw",
         "idx",
         "invoices",
+        "methods",
         "name",
         "payments",
         "segment",
@@ -71,8 +73,14 @@ class Customer(Record):
         self.key = (ev.day, ev.proc, idx, 0)
         self.contacts: list[Contact] = []
         self.subs: list[Subscription] = []
-        self.invoices: list[Invoice] = []
+        self.invoices: list[Invoice] = []  # posted invoices (drafts are in World.invoices only)
         self.payments: list[Payment] = []
+        self.debit_memos: list[DebitMemo] = []
+        self.methods: list[PaymentMethod] = []
+
+    @property
+    def auto_pay(self) -> bool:
+        return self.draw > 0.5
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -91,6 +99,7 @@ class Subscription(Record):
         "customer",
         "lines",
         "main",
+        "order",
         "rate",
         "rate_f",
         "start",
@@ -108,6 +117,7 @@ class Subscription(Record):
         self.version = 1
         self.cancelled_on: int | None = None
         self.main: SubLine | None = None
+        self.order: Order | None = None
 
 
 class SubLine:
@@ -202,6 +212,7 @@ class Invoice(Record):
         "credits",
         "customer",
         "date",
+        "draft",
         "due",
         "items",
         "payments",
@@ -210,6 +221,7 @@ class Invoice(Record):
         "refunds",
         "reissued",
         "reversed_on",
+        "run_day",
         "subtotal",
         "tax",
     )
@@ -222,6 +234,8 @@ class Invoice(Record):
         self.refunds: list[Refund] = []
         self.reversed_on: int | None = None
         self.reissued: Invoice | None = None
+        self.draft = False  # a Draft: never posted, never billed, not in AR
+        self.run_day: int | None = None  # posted by the billing run of that day
 
     @property
     def balance(self) -> Decimal:
@@ -248,25 +262,112 @@ class InvoiceItem:
     taxable: bool
 
 
+@dataclass(slots=True)
+class DraftItem:
+    """A manual line of a Draft invoice: a one-time charge, not from any billing schedule."""
+
+    charge: Charge
+    quantity: int
+    amount: Decimal
+    tax: Decimal
+    taxable: bool
+
+
 class Payment(Record):
     __slots__ = (
         "amount",
         "applications",
+        "attempt",
         "customer",
         "date",
+        "dm_applications",
+        "duplicate",
         "failed",
         "method",
         "refunded",
         "refunds",
+        "retried",
+        "run_day",
     )
 
     def __init__(self, ev: Event, cust: Customer) -> None:
         super().__init__(ev, cust, cust.next_seq())
         self.customer = cust
         self.applications: list[tuple[Invoice, Decimal, Event]] = []
+        self.dm_applications: list[tuple[DebitMemo, Decimal, Event]] = []
         self.refunds: list[Refund] = []
         self.refunded = Decimal("0.00")
         self.failed = False
+        self.duplicate = False  # paid twice by mistake: nothing applied, refunded later
+        self.run_day: int | None = None  # attempted by the payment run of that day
+        self.attempt = 0  # the failed attempt this record is (1, 2, ...); 0 = not failed
+        self.retried = 0  # failed attempts retried before this one
+
+
+class DebitMemo(Record):
+    """A charge outside an invoice (ordway-api.md §11.14): a failed-payment fee."""
+
+    __slots__ = ("amount", "customer", "date", "journal", "payments", "reason", "tax")
+
+    def __init__(self, ev: Event, cust: Customer) -> None:
+        super().__init__(ev, cust, cust.next_seq())
+        self.customer = cust
+        self.payments: list[tuple[Payment, Decimal, Event]] = []
+        self.tax = Decimal("0.00")
+        self.journal: JournalEntry | None = None
+
+    @property
+    def balance(self) -> Decimal:
+        return self.amount - sum((amount for _, amount, _ in self.payments), Decimal("0.00"))
+
+
+class Order(Record):
+    """An order the customer placed that became a subscription (ordway-api.md §11.9)."""
+
+    __slots__ = ("customer", "date", "lines", "sub")
+
+    def __init__(self, ev: Event, sub: Subscription) -> None:
+        cust = sub.customer
+        super().__init__(ev, cust, cust.next_seq())
+        self.customer = cust
+        self.sub = sub
+        self.date = ev.day
+        # (charge, quantity, unit_price, list_price, discount) of the lines ordered
+        self.lines = [
+            (line.charge, line.quantity, line.unit_price, line.list_price, line.discount)
+            for line in sub.lines
+        ]
+
+
+class Statement(Record):
+    """A monthly statement of account sent to a customer with an overdue balance."""
+
+    __slots__ = ("customer", "date", "end", "start")
+
+    def __init__(self, ev: Event, cust: Customer) -> None:
+        super().__init__(ev, cust, cust.next_seq())
+        self.customer = cust
+
+
+class CustomerNote(Record):
+    """A note on a customer (``/customers/{id}/customer_notes``, ordway-api.md §11.4)."""
+
+    __slots__ = ("customer", "description", "file", "title")
+
+    def __init__(self, ev: Event, cust: Customer) -> None:
+        super().__init__(ev, cust, cust.next_seq())
+        self.customer = cust
+
+
+class PaymentMethod(Record):
+    """A stored card or bank account (``/customers/{id}/payment_methods``, §11.3)."""
+
+    __slots__ = ("customer", "default", "expiry", "kind", "last4")
+
+    def __init__(self, ev: Event, cust: Customer) -> None:
+        super().__init__(ev, cust, cust.next_seq())
+        self.customer = cust
+        self.default = True
 
 
 class Credit(Record):

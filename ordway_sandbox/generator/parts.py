@@ -36,6 +36,7 @@ class SimPart:
         self.push = sim.push
         self.business_time = sim.business_time
         self.update_event = sim.update_event
+        self.chance = sim.chance
         self.profile = sim.profile
         self.base = sim.base
         self.large = sim.large

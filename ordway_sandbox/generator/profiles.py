@@ -24,22 +24,35 @@ COLLECTIONS = (
     "chart_of_accounts",
     "products",
     "plans",
+    "coupons",
+    "webhooks",
     "customers",
+    "customer_notes",
+    "payment_methods",
     "subscriptions",
+    "orders",
     "billing_schedules",
     "revenue_schedules",
+    "billing_runs",
     "invoices",
+    "debit_memos",
+    "payment_runs",
     "payments",
     "credits",
     "refunds",
     "usages",
+    "statements",
     "journal_entries",
 )
 """Every collection a generated tenant serves, in the tenant's key order."""
 
 REVENUE_MODULE = frozenset({"revenue_rules", "revenue_schedules"})
 LEDGER = frozenset({"chart_of_accounts", "journal_entries"})
-CONTRACTS = frozenset({"subscriptions", "billing_schedules", "usages"})
+CONTRACTS = frozenset(
+    {"subscriptions", "billing_schedules", "usages", "orders", "coupons", "billing_runs"}
+)
+"""Subscriptions and what comes with them: orders that become subscriptions, the coupons they
+are sold with, the billing runs that bill them."""
 
 
 @dataclass(frozen=True)

@@ -59,15 +59,24 @@ class Renderer:
             "chart_of_accounts": self.chart_of_accounts,
             "products": self.products,
             "plans": self.plans,
+            "coupons": self.contracts.coupons,
+            "webhooks": self.webhooks,
             "customers": self.customers,
+            "customer_notes": self.customer_notes,
+            "payment_methods": self.collections.payment_methods,
             "subscriptions": self.contracts.subscriptions,
+            "orders": self.contracts.orders,
             "billing_schedules": self.billing.billing_schedules,
             "revenue_schedules": self.revenue.revenue_schedules,
+            "billing_runs": self.billing.billing_runs,
             "invoices": self.billing.invoices,
+            "debit_memos": self.collections.debit_memos,
+            "payment_runs": self.collections.payment_runs,
             "payments": self.collections.payments,
             "credits": self.collections.credits,
             "refunds": self.collections.refunds,
             "usages": self.usage.usages,
+            "statements": self.collections.statements,
             "journal_entries": self.collections.journal_entries,
         }
 
@@ -134,7 +143,8 @@ class Renderer:
                 "posting_method": "Automatic",
                 "status": "Active",
                 "recognition_term": "",
-                "revenue_rule_entries": [],
+                # an object, as the tap's schema has it (ordway-api.md §11.18; never recorded)
+                "revenue_rule_entries": {"period_offset": "", "percent_to_recognize": ""},
                 **self.catalogue_audit(),
             }
             for rule in cat.REVENUE_RULES
@@ -205,7 +215,7 @@ class Renderer:
             charges = []
             for charge in plan.charges:
                 recurring = charge.type == "Recurring"
-                price_base: object = "Billing Period" if recurring else ""
+                price_base: object = ""  # as recorded (§11.7); the tap types it a number
                 if self.edges.drift:  # a number on odd recurring charges, "" on the others
                     odd = int(charge.id[-5:]) % 2 == 1
                     price_base = charge.months if recurring and odd else ""
@@ -251,6 +261,58 @@ class Renderer:
             )
         return out
 
+    def webhooks(self) -> list[dict]:
+        """The account's webhook configurations (ordway-api.md §11.25, keyed by ``name``; no
+        id, no audit fields). ``remove: ""`` as recorded."""
+        headers = [{"key": "Content-Type", "value": "application/json"}]
+        events = {
+            "create": True,
+            "edit": True,
+            "remove": "",
+        }
+        return [
+            {
+                "name": "Finance data warehouse",
+                "url": "https://hooks.sandbox.invalid/ordway/finance",
+                "status": "active",
+                "events": {kind: dict(events) for kind in ("Invoice", "Payment", "Customer")},
+                "headers": [*headers, {"key": "X-Company-Token", "value": "sandbox-token"}],
+            },
+            {
+                "name": "CRM sync",
+                "url": "https://crm.sandbox.invalid/webhooks/ordway?token=sandbox",
+                "status": "inactive",
+                "events": {"Customer": dict(events), "Contact": {**events, "remove": True}},
+                "headers": headers,
+            },
+        ]
+
+    # -- customers -------------------------------------------------------------------------
+    def customer_notes(self) -> list[dict]:
+        """Notes on customers (§11.4): a raw Rails model (``created_at``/``updated_at``,
+        integer ``user_id`` and ``customer_id`` = the customer's internal number), as the
+        tap's schema shows; no client samples one."""
+        out = []
+        for note in self.world.customer_notes:
+            stamp = ts(note.created)
+            out.append(
+                {
+                    "id": note.id,
+                    "title": note.title,
+                    "description": note.description,
+                    "file_upload_file_name": "notes.pdf" if note.file else None,
+                    "file_upload_content_type": "application/pdf" if note.file else None,
+                    "file_upload_file_size": 18_432 if note.file else None,
+                    "file_upload_updated_at": stamp if note.file else None,
+                    "has_versions": "false",
+                    "user_id": 4021,
+                    "customer_id": note.customer.idx,
+                    "created_at": stamp,
+                    "updated_at": ts(note.t[2]),
+                }
+            )
+        return out
+
     # -- customers -------------------------------------------------------------------------
     def contact(self, contact) -> dict:
         city, state = contact.city
@@ -282,7 +344,9 @@ class Renderer:
             else:  # billing-only: no contracts in Ordway, so no MRR
                 gross, net, tick = Decimal("0.00"), Decimal("0.00"), None
             last = later(tick, cust.t) if tick else cust.t
-            balance = sum((inv.balance for inv in cust.invoices), Decimal("0.00"))
+            balance = sum((inv.balance for inv in cust.invoices), Decimal("0.00")) + sum(
+                (dm.balance for dm in cust.debit_memos), Decimal("0.00")
+            )
             billing = cust.contacts[0]
             sf_id = f"001{cust.idx:09d}AAA"
             custom: dict = {"salesforce_id": sf_id, "segment": cust.segment}

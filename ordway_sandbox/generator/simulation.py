@@ -29,22 +29,29 @@ from ordway_sandbox.generator.model import (
     Contact,
     Credit,
     Customer,
+    CustomerNote,
+    DebitMemo,
     Event,
     Invoice,
     JournalEntry,
+    Order,
     Payment,
+    PaymentMethod,
     Refund,
     RevenueSchedule,
+    Statement,
     Subscription,
     Usage,
 )
 from ordway_sandbox.generator.profiles import LARGE_CURRENCY, TenantSpec
 from ordway_sandbox.generator.revenue import RevenueSim
-from ordway_sandbox.generator.timeline import HOUR, batch_stamp
+from ordway_sandbox.generator.timeline import HOUR, T_STATEMENT, batch_stamp, month_last
 from ordway_sandbox.generator.usage import UsageSim
 
 BACKDATE_SHARE = 0.02
 BACKDATE_MAX_MS = 45 * 60_000
+NOTE_AT_ARRIVAL_SHARE = 0.35
+"""Customers whose account manager wrote a kickoff note when they arrived."""
 
 FIRST_NAMES = (
     "Ada",
@@ -149,6 +156,11 @@ class World:
         self.refunds: list[Refund] = []
         self.usages: list[Usage] = []
         self.journal_entries: list[JournalEntry] = []
+        self.orders: list[Order] = []
+        self.debit_memos: list[DebitMemo] = []
+        self.statements: list[Statement] = []
+        self.customer_notes: list[CustomerNote] = []
+        self.payment_methods: list[PaymentMethod] = []
 
 
 class CustomerSim:
@@ -162,6 +174,7 @@ class CustomerSim:
         self.counter = 0
         self.cust: Customer | None = None
         spec = world.spec
+        self.spec = spec
         self.profile = spec.profile
         self.base = spec.base
         self.large = spec.is_large(idx)
@@ -186,6 +199,14 @@ class CustomerSim:
         while self.queue and self.queue[0][0] <= as_of:
             day, proc, _, fn, args = heapq.heappop(self.queue)
             fn(Event(day, proc, batch_stamp(day, proc)), *args)
+
+    def chance(self, *parts: object) -> float:
+        """A draw in [0, 1) from the seed, this customer and ``parts`` (stable record keys).
+
+        Decisions added after generator version 1 use it instead of ``rng``, so that they draw
+        nothing from the customer's stream and leave every other decision as it was.
+        """
+        return self.spec.chance(self.idx, *parts)
 
     def update_event(self, ev: Event) -> Event:
         """About 2% of business updates are stamped up to 45 minutes before their day began."""
@@ -219,6 +240,11 @@ class CustomerSim:
         cust.draw = rng.random()
         for _ in range(1 if rng.random() < 0.7 else 2):
             self.new_contact(ev)
+        if cust.auto_pay:  # pays automatically: a stored card or bank account
+            self.collections.add_payment_method(ev)
+        if self.chance("kickoff-note") < NOTE_AT_ARRIVAL_SHARE:
+            self.add_note(ev, "Kickoff call", "Introduced the billing contact; invoices by email.")
+        self.push(month_last(ev.day) + 1, T_STATEMENT, self.collections.statement_run, ())
         if rng.random() < 0.12:
             draft = self.contracts.new_subscription(ev, draft=True)
             if rng.random() < 0.6:
@@ -241,6 +267,16 @@ class CustomerSim:
         contact.email = f"{contact.first.lower()}.{contact.last.lower()}@{domain}.example"
         cust.contacts.append(contact)
         self.world.contacts.append(contact)
+
+    def add_note(self, ev: Event, title: str, description: str) -> None:
+        """A note on the customer; writing one bumps the customer's ``updated_date`` (the
+        assumption the source's nightly fan-out relies on, TENANT.md)."""
+        cust = self.cust
+        note = CustomerNote(ev, cust)
+        note.title, note.description = title, description
+        note.file = self.chance("note-file", note.key) < 0.25
+        cust.touch(ev)
+        self.world.customer_notes.append(note)
 
     def delete_draft(self, ev: Event, draft: Subscription) -> None:
         self.update_event(ev)

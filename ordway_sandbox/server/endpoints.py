@@ -17,10 +17,21 @@ MAX_PAGE_SIZE = 50
 
 @dataclass(frozen=True)
 class Parent:
-    """Sub-resource ``/<collection>/<id>/<child>``: the child records whose ``key`` is ``<id>``."""
+    """Sub-resource ``/<collection>/<id>/<child>``: the child records whose ``key`` is ``<id>``
+    (with ``by_number``: whose ``key`` is the number in ``<id>``, ``C-00012`` -> 12, the parent's
+    internal database id, which is what Ordway's customer notes carry, ordway-api.md §11.4)."""
 
     collection: str
     key: str
+    by_number: bool = False
+
+    def child_value(self, parent_key: str) -> str | None:
+        """The value a child's ``key`` has under the parent ``parent_key`` (None: no child can
+        match, a key without digits has no internal number here)."""
+        if not self.by_number:
+            return parent_key
+        digits = "".join(ch for ch in parent_key if ch.isdigit())
+        return str(int(digits)) if digits else None
 
 
 @dataclass(frozen=True)
@@ -43,13 +54,15 @@ DEFAULT_RULES = CollectionRules()
 
 COLLECTION_RULES: dict[str, CollectionRules] = {
     "chart_of_accounts": CollectionRules(key="code"),
+    "webhooks": CollectionRules(key="name"),
+    "statements": CollectionRules(ignores_sort=True),
     "revenue_schedules": CollectionRules(max_page_size=500),
     "billing_schedules": CollectionRules(ignores_sort=True, ascending_when_unsorted=True),
     "revenue_rules": CollectionRules(ignores_sort=True, ignores_updated_filter=True),
     "billing_runs": CollectionRules(ignores_updated_filter=True),
     "coupons": CollectionRules(ignores_updated_filter=True),
     "payment_methods": CollectionRules(parent=Parent("customers", "customer_id")),
-    "customer_notes": CollectionRules(parent=Parent("customers", "customer_id")),
+    "customer_notes": CollectionRules(parent=Parent("customers", "customer_id", by_number=True)),
 }
 
 

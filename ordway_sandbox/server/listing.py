@@ -242,9 +242,10 @@ class Lister:
         """``GET /<parent>/<key>/<child>``: the child list filtered to that parent (``[]`` if
         the tenant has no such collection or its records do not name a parent)."""
         children = state.collections.get(child)
-        if children is None or link.key not in children.fields:
+        value = link.child_value(parent_key)
+        if children is None or link.key not in children.fields or value is None:
             return Response(200, b"[]")
-        query = query + ("&" if query else "") + f"{link.key}=" + quote(parent_key, safe="")
+        query = query + ("&" if query else "") + f"{link.key}=" + quote(value, safe="")
         return self.page(state, children, query, options, faults)
 
     def rows(self, state: TenantState, collection: Collection, query: ListQuery) -> list[bytes]:

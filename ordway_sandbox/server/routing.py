@@ -94,6 +94,8 @@ class SandboxApp:
             return handle_admin(self, request)
         segments = [unquote(s) for s in request.path.strip("/").split("/")]
         collection = segments[2] if len(segments) > 2 else ""
+        if len(segments) == 5 and sub_resource(segments[2], segments[4]) is not None:
+            collection = segments[4]  # /customers/<id>/payment_methods counts as payment_methods
         response = self._api(request, segments)
         self._stats.record(collection or request.path, request, response.status)
         return response
@@ -134,6 +136,9 @@ class SandboxApp:
         link = sub_resource(name, route[2]) if len(route) == 3 else None
         if link is None or route[1] not in collection.positions:
             return not_found(name)
+        status = options.unavailable.get(route[2])
+        if status is not None:  # the sub-resource's module is not in the account's plan
+            return unavailable_response(route[2], status)
         return self._lister.children(state, link, route[1], route[2], query, options, self.injector)
 
     def _delete(self, name: str, record_key: str) -> Response:

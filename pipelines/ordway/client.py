@@ -386,12 +386,14 @@ class OrdwayClient:
         params: Mapping[str, Any],
         size: int,
         wrapper_key: str | None = None,
+        report_done: bool = True,
     ) -> Iterator[list[dict[str, Any]]]:
         """Yields non-empty pages from page 1 until the API returns an empty page.
 
         A short page is not treated as the end (ordway-api.md §4). Stops with an error after
         `max_pages` pages or when a page's body repeats the previous one byte for byte
-        (endless paging).
+        (endless paging). `report_done=False` leaves telling the progress observer that the
+        listing is done to the caller (a resource made of many listings tells it once).
         """
         previous: str | None = None
         rows = 0
@@ -408,7 +410,8 @@ class OrdwayClient:
             records, content = self._fetch_page(resource, path, params, page, size, wrapper_key)
             if not records:
                 logger.debug("%s: done, %d pages, %d rows", resource, page - 1, rows)
-                self.progress.on_listing_done(resource)
+                if report_done:
+                    self.progress.on_listing_done(resource)
                 return
             # A digest of the raw body: independent of what the consumer does to the records,
             # and some 30 times cheaper than re-serialising the page.

@@ -108,6 +108,14 @@ def _types(
 ChildPath = tuple[str, ...]
 
 
+#: The column the source adds to every record of a per-customer collection: the id of the
+#: customer (`C-00001`) whose sub-resource listed it (customer notes carry only Ordway's
+#: internal customer number, ordway-api.md §11.4).
+PARENT_ID_COLUMN = "ordway_customer_id"
+#: The cursor of the incremental collections read from their own list endpoint.
+CURSOR_FIELD = "updated_date"
+
+
 @dataclass(frozen=True)
 class Collection:
     """One Ordway list endpoint and how it is loaded."""
@@ -121,10 +129,22 @@ class Collection:
     #: Key under which some endpoints wrap the list (`{"usages": [...], "total": N}`).
     wrapper_key: str | None = None
     tables: Mapping[ChildPath, FieldTypes] = field(default_factory=dict)
+    #: Read per record of this collection, `GET /<parent>/<id>/<name>` (the customers'
+    #: sub-resources), instead of from a list endpoint of its own.
+    parent: str | None = None
+    #: Fields never loaded, per table (dotted inside objects): credentials of other systems.
+    secret_fields: Mapping[ChildPath, frozenset[str]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
         return f"/{self.name}"
+
+    @property
+    def cursor_field(self) -> str | None:
+        """`updated_date` for an incremental collection with its own list endpoint; None for a
+        full-refresh collection and for a per-customer one (whose nightly read follows the
+        customers' `updated_date`, `source.py`)."""
+        return CURSOR_FIELD if self.incremental and self.parent is None else None
 
 
 # Application objects (payment/credit -> invoice) carry date-only audit fields (§11.11), so
@@ -138,7 +158,7 @@ _PAYMENT = _types(
     numbers="conversion_rate",
     integers="failed_attempt retried_attempts",
     booleans="auto_apply email_status",
-    text="id customer_id status payment_type payment_method currency",
+    text="id customer_id status payment_type payment_method currency payment_run_id",
 )
 _REFUND_SUMMARY = _types(money="refund_amount", dates="refund_date", timestamps="", text="id")
 _CREDIT = _types(
@@ -160,6 +180,13 @@ _REFUND = _types(
     dates="refund_date",
     numbers="conversion_rate",
     text="id customer_id refund_type refund_status payment_id invoice_id credit_id currency",
+)
+_DOCUMENT_LINE = _types(  # credit and debit memo lines (§11.13, §11.14)
+    money="unit_price line_tax effective_price",
+    timestamps="",
+    numbers="quantity",
+    booleans="taxable",
+    text="line_no product_id description",
 )
 
 COLLECTIONS: dict[str, Collection] = {
@@ -207,6 +234,7 @@ COLLECTIONS: dict[str, Collection] = {
             tables={
                 (): _PAYMENT,
                 ("invoices",): _APPLICATION,
+                ("debit_memos",): _APPLICATION,
                 ("refunds",): _REFUND_SUMMARY,
             },
         ),
@@ -347,15 +375,10 @@ COLLECTIONS: dict[str, Collection] = {
                     money="debit_amount balance paid_amount debit_tax subtotal",
                     dates="debit_date reversed_on",
                     numbers="conversion_rate",
-                    text="id customer_id status currency reference_number",
+                    text="id customer_id status currency reference_number journal_entry_id",
                 ),
                 # debit_lines' shape is not sampled (§11.14): the fields of credit lines (§11.13).
-                ("debit_lines",): _types(
-                    money="unit_price line_tax effective_price",
-                    timestamps="",
-                    numbers="quantity",
-                    text="line_no product_id description",
-                ),
+                ("debit_lines",): _DOCUMENT_LINE,
                 # payments[] and credits[]: the objects as invoices embed them (§11.10) [I].
                 ("payments",): _PAYMENT,
                 ("credits",): _CREDIT,
@@ -385,6 +408,64 @@ COLLECTIONS: dict[str, Collection] = {
                     integers="id expired_units",
                     text="uid line_type invoiced",
                 ),
+            },
+        ),
+        Collection(
+            "orders",
+            incremental=True,
+            sort="updated_date,id",
+            tables={
+                (): _types(
+                    money="order_amount estimated_tax",
+                    dates="order_date",
+                    numbers="exchange_rate",
+                    booleans="separate_invoice",
+                    text="id customer_id invoice_id status currency coupon_code",
+                ),
+                ("line_items",): _types(
+                    money="unit_price list_price effective_price",
+                    timestamps="",
+                    numbers="quantity discount",
+                    text="line_no product_id plan_id charge_id",
+                ),
+            },
+        ),
+        Collection(
+            "statements",
+            incremental=True,
+            # As the Singer tap (§11.23): the server may not sort by it; nothing relies on order.
+            sort="updated_date,statement_id",
+            tables={
+                (): _types(
+                    # date or date-time on the wire is unverified (§11.23): text, cast downstream
+                    text="id customer_id statement_date start_date end_date template_name",
+                )
+            },
+        ),
+        # ---- per customer: GET /customers/{id}/<name>, merged on id (source.py) ----
+        Collection(
+            "customer_notes",
+            incremental=True,
+            parent="customers",
+            tables={
+                (): _types(
+                    timestamps="created_at updated_at file_upload_updated_at",
+                    integers="customer_id user_id file_upload_file_size",
+                    text=f"id title description {PARENT_ID_COLUMN}",
+                )
+            },
+        ),
+        Collection(
+            "payment_methods",
+            incremental=True,
+            parent="customers",
+            tables={
+                (): _types(
+                    timestamps="",
+                    booleans="default",
+                    # expiry: a date-time in the tap's schema, never recorded: text
+                    text=f"id customer_id payment_type type status expiry {PARENT_ID_COLUMN}",
+                )
             },
         ),
         # ---- full refresh (atomic replace) ----
@@ -437,6 +518,61 @@ COLLECTIONS: dict[str, Collection] = {
             primary_key="code",
             tables={(): _types(text="code name account_type sub_type parent_account status")},
         ),
+        Collection(
+            # The API ignores updated_date> here (§5.3.3): listed completely, sorted as the tap.
+            "billing_runs",
+            incremental=False,
+            sort="name",
+            tables={
+                (): _types(
+                    money="invoices_total",
+                    dates="target_date invoice_date",
+                    integers="invoices_count",
+                    text="id status currency charge_type payment_term",
+                )
+            },
+        ),
+        Collection(
+            # No filter or sort is known to work (§11.22).
+            "payment_runs",
+            incremental=False,
+            tables={
+                (): _types(
+                    money=(
+                        "payments_total_value payments_success_value payments_failed_value"
+                        " refunds_total_value refunds_success_value refunds_failed_value"
+                    ),
+                    integers="success_count failure_count",
+                    booleans="retry_failed_payments",
+                    # target_date: a date-time in the tap's schema, never recorded raw: text
+                    text="id status currency target_date",
+                )
+            },
+        ),
+        Collection(
+            # The API ignores updated_date> here (§5.3.3): listed completely, sorted as the tap.
+            "coupons",
+            incremental=False,
+            sort="id",
+            tables={
+                (): _types(
+                    integers="discount_value duration_period usage_count",
+                    text="id code display_text status discount_type expiration_date usage_limit",
+                )
+            },
+        ),
+        Collection(
+            # The configurations, keyed by name (§11.25). Where a webhook delivers (url) and the
+            # header values it sends (tokens of the receiving system) are never loaded.
+            "webhooks",
+            incremental=False,
+            primary_key="name",
+            tables={
+                (): _types(timestamps="", text="name status"),
+                ("headers",): _types(timestamps="", text="key"),
+            },
+            secret_fields={(): frozenset({"url"}), ("headers",): frozenset({"value"})},
+        ),
     ]
 }
 
@@ -459,6 +595,7 @@ def declared_tables(collection: str) -> list[str]:
 __all__ = [
     "COLLECTIONS",
     "COMPANY_TABLE",
+    "CURSOR_FIELD",
     "DATASET_NAME",
     "DELETIONS_TABLE",
     "FILTER_TIMESTAMP_FORMAT",
@@ -468,6 +605,7 @@ __all__ = [
     "KIND_DATA_TYPES",
     "MONEY_PRECISION",
     "MONEY_SCALE",
+    "PARENT_ID_COLUMN",
     "PIPELINE_NAME",
     "SOURCE_NAME",
     "ChildPath",

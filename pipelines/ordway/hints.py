@@ -50,12 +50,13 @@ def column_hints(types: FieldTypes) -> dict[str, dict[str, Any]]:
 
 
 def resource_columns(collection: Collection) -> dict[str, dict[str, Any]]:
-    """The root table's columns; an incremental collection's ``updated_date`` also decides which
-    duplicate of an id within one extract is kept (the latest)."""
+    """The root table's columns; an incremental collection's cursor (``updated_date``) also
+    decides which duplicate of an id within one extract is kept (the latest)."""
     columns = column_hints(collection.tables.get((), FieldTypes()))
-    if collection.incremental:
-        columns.setdefault("updated_date", {"name": "updated_date", "data_type": "timestamp"})
-        columns["updated_date"] = {**columns["updated_date"], "dedup_sort": "desc"}
+    cursor = collection.cursor_field
+    if cursor:
+        columns.setdefault(cursor, {"name": cursor, "data_type": "timestamp"})
+        columns[cursor] = {**columns[cursor], "dedup_sort": "desc"}
     return columns
 
 

@@ -16,6 +16,8 @@ The rule (pipelines/ordway/README.md, "Types"):
 - Custom fields: the `custom_fields` object is kept (flattened by dlt into
   `custom_fields__<name>` text columns) and the top-level copies Ordway adds of its keys (same
   name, same value) are dropped, unless the name is a declared field.
+- Secret fields (`Collection.secret_fields`: a webhook's `url` and header values, credentials
+  of other systems) are dropped and never loaded.
 """
 
 from __future__ import annotations
@@ -111,6 +113,14 @@ def _to_timestamp(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def parse_ordway_timestamp(value: Any) -> datetime | None:
+    """An Ordway timestamp (ISO with a zone) as an aware UTC datetime, None if it is not one."""
+    try:
+        return _to_timestamp(value)
+    except _Bad:
+        return None
+
+
 def _to_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise _Bad
@@ -173,6 +183,7 @@ class _Table:
 
     fields: Mapping[str, _Field] = field(default_factory=dict)
     children: Mapping[str, _Table] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()
 
     def child(self, key: str) -> _Table:
         return self.children.get(key, _UNDECLARED)
@@ -193,22 +204,29 @@ def _table_plan(collection: Collection) -> _Table:
     """The collection's tables as a tree of `_Table`s (worked out once per known collection)."""
     if COLLECTIONS.get(collection.name) is collection:
         return _known_plan(collection.name)
-    return _build_plan(collection.tables)
+    return _build_plan(collection.tables, collection.secret_fields)
 
 
 @functools.cache
 def _known_plan(name: str) -> _Table:
-    return _build_plan(COLLECTIONS[name].tables)
+    return _build_plan(COLLECTIONS[name].tables, COLLECTIONS[name].secret_fields)
 
 
-def _build_plan(tables: Mapping[tuple[str, ...], FieldTypes]) -> _Table:
+def _build_plan(
+    tables: Mapping[tuple[str, ...], FieldTypes],
+    secrets: Mapping[tuple[str, ...], frozenset[str]] | None = None,
+) -> _Table:
+    secrets = secrets or {}
+    paths = set(tables) | set(secrets)
+
     def build(path: tuple[str, ...]) -> _Table:
         children = {
             child[-1]: build(child)
-            for child in tables
+            for child in paths
             if len(child) == len(path) + 1 and child[: len(path)] == path
         }
-        return _Table(_fields(tables.get(path, FieldTypes())), children)
+        fields = _fields(tables.get(path, FieldTypes()))
+        return _Table(fields, children, frozenset(secrets.get(path, ())))
 
     return build(())
 
@@ -232,6 +250,8 @@ class _Coercer:
     def row(self, row: dict[str, Any], table: _Table, location: str, prefix: str = "") -> None:
         if not prefix:
             _drop_custom_field_copies(row, table)
+        for key in [k for k in row if prefix + k in table.secrets]:
+            del row[key]
         nulls = []
         for key, value in row.items():
             name = prefix + key
@@ -291,8 +311,7 @@ def coerce_record(collection: Collection, record: dict[str, Any]) -> dict[str, A
             collection.name, None, collection.primary_key, record_id, "a primary key"
         )
     _Coercer(collection.name, record_id).row(record, _table_plan(collection), "")
-    if collection.incremental and not isinstance(record.get("updated_date"), datetime):
-        raise RecordTypeError(
-            collection.name, record_id, "updated_date", record.get("updated_date"), "a timestamp"
-        )
+    cursor = collection.cursor_field
+    if cursor and not isinstance(record.get(cursor), datetime):
+        raise RecordTypeError(collection.name, record_id, cursor, record.get(cursor), "a timestamp")
     return record

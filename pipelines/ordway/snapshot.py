@@ -71,8 +71,10 @@ def read_warehouse_snapshot(
                     continue
                 table = client.make_qualified_table_name(name)
                 if with_ids:
-                    rows = query(client, f"SELECT id FROM {table}")
+                    rows = query(client, f"SELECT {collection.primary_key} FROM {table}")
                     known[name] = {str(row[0]) for row in rows}
+                if collection.cursor_field is None:  # per customer: no versions to compare
+                    continue
                 newest_rows = query(client, f"SELECT max(updated_date) FROM {table}")
                 newest = newest_rows[0][0] if newest_rows else None
                 if newest is None:

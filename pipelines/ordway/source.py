@@ -15,6 +15,11 @@ A collection whose list endpoint answers 403 or 404 on its first page (a module 
 plan does not include) is skipped: it yields nothing, its tables and cursor stay as they were,
 a WARNING says how to leave it out, and the resource records the fact in its dlt metrics
 (`UNAVAILABLE_METRIC`), which `pipeline.unavailable_collections` reads.
+
+Per-customer collections (`customer_notes`, `payment_methods`: `GET /customers/{id}/<name>`)
+are read for the customers whose `updated_date` moved since the last run (the customers listed
+with `updated_date>` = that cursor minus the lookback, filtered again here), every customer in
+`full` and `sweep`; see `_per_customer_resource`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -35,8 +40,10 @@ from pipelines.ordway.client import OrdwayAPIError, OrdwayClient, OrdwayError
 from pipelines.ordway.contract import (
     COLLECTIONS,
     COMPANY_TABLE,
+    CURSOR_FIELD,
     DELETIONS_TABLE,
     FILTER_TIMESTAMP_FORMAT,
+    PARENT_ID_COLUMN,
     SOURCE_NAME,
     Collection,
 )
@@ -49,7 +56,7 @@ from pipelines.ordway.hints import (
     resource_columns,
 )
 from pipelines.ordway.modes import Mode, collections_to_extract, detects_deletes
-from pipelines.ordway.records import coerce_record
+from pipelines.ordway.records import RecordTypeError, coerce_record, parse_ordway_timestamp
 from pipelines.ordway.snapshot import WarehouseSnapshot
 
 logger = logging.getLogger(__name__)
@@ -168,6 +175,157 @@ def _incremental_resource(
         max_table_nesting=MAX_TABLE_NESTING,
         parallelized=True,
     )
+
+
+def _per_customer_resource(
+    client: OrdwayClient,
+    settings: OrdwaySettings,
+    collection: Collection,
+    mode: Mode,
+    start: datetime | None,
+    end: datetime | None,
+    snapshot: WarehouseSnapshot,
+) -> DltResource:
+    """A customer sub-resource, `GET /customers/{id}/<name>`, merged on `id`.
+
+    Which customers are read: every customer in `full` and `sweep` (which then tombstone the ids
+    no customer serves any more); in `incremental`, the customers whose `updated_date` is at or
+    after the previous run's maximum minus the lookback, except those already read at that same
+    `updated_date` (a rerun without change requests only the customers listing); in `backfill`,
+    the customers updated in `[start, end)`. The customers listing asks the server for
+    `updated_date>` and filters again here, so a server that ignores the filter costs requests,
+    never records. This relies on Ordway bumping a customer's `updated_date` when one of its notes
+    or payment methods changes (unverified, ordway-api.md §16): if it does not, such a change
+    waits for the next sweep or full run, which re-reads every customer.
+
+    The cursor (the customers' maximum `updated_date`) and the customers read within the lookback
+    live in the resource's dlt state, committed with the data like every cursor. Each record
+    gets `ordway_customer_id`, the customer whose sub-resource served it.
+    """
+    parent = COLLECTIONS[collection.parent or "customers"]
+    size = settings.page_size_for(collection)
+    lag = timedelta(seconds=settings.lookback_seconds)
+    listing_all = detects_deletes(mode)
+
+    def extract() -> Iterator[Any]:
+        state = dlt.current.resource_state()
+        cursor = _parse_state_time(state.get("parent_cursor"))
+        since = None
+        if mode == "incremental":
+            since = (cursor or settings.start_date) - lag
+        elif mode == "backfill":
+            since = start
+        params = {"updated_date>": _wire_time(since)} if since is not None else {}
+        logger.info(
+            "%s: listing %s (%s) with %s", collection.name, parent.name, mode, _safe_params(params)
+        )
+        # counted apart (progress, errors), so the collection's own pages and records are its own
+        listing = client.iter_pages(
+            f"{collection.name} ({parent.name} listing)", parent.path, params, size
+        )
+        pages = _available_pages(collection, listing)
+        if pages is None:
+            return  # unavailable: nothing yielded, the cursor is not moved
+        changed: dict[str, datetime] = {}
+        for page in pages:
+            for record in page:
+                key, updated = _parent_version(collection, record)
+                if since is not None and updated < since:
+                    continue  # the server's filter is not trusted (§5.3)
+                if mode == "backfill" and end is not None and updated >= end:
+                    continue
+                changed[key] = updated
+        recent = state.get("recent_parents", {}) if mode == "incremental" else {}
+        to_read = [k for k, u in changed.items() if recent.get(k) != _state_time(u)]
+        seen: set[str] = set()
+        yielded = False
+        for number, parent_id in enumerate(to_read):
+            path = f"{parent.path}/{quote(parent_id, safe='')}/{collection.name}"
+            pages = client.iter_pages(collection.name, path, {}, size, report_done=False)
+            try:
+                first = next(pages, None)
+            except OrdwayAPIError as exc:
+                if exc.page == 1 and exc.status in UNAVAILABLE_STATUSES and number == 0:
+                    _skip_unavailable(collection, exc)
+                    return
+                if exc.page == 1 and exc.status == 404:
+                    logger.warning(
+                        "%s: GET %s answered 404: customer %s was deleted while this run read "
+                        "it; skipped",
+                        collection.name,
+                        exc.path,
+                        parent_id,
+                    )
+                    continue
+                raise
+            for page in itertools.chain([first] if first else [], pages):
+                rows = []
+                for record in page:
+                    record[PARENT_ID_COLUMN] = parent_id
+                    row = coerce_record(collection, record)
+                    seen.add(str(row[collection.primary_key]))
+                    rows.append(row)
+                yielded = True
+                yield rows
+        client.progress.on_listing_done(collection.name)
+        if not yielded and _unmaterialized(collection):
+            yield dlt.mark.materialize_table_schema()
+        if mode in ("incremental", "full") and changed:
+            newest = max(changed.values())
+            cursor = max(newest, cursor) if cursor else newest
+            state["parent_cursor"] = _state_time(cursor)
+            state["recent_parents"] = {
+                key: _state_time(updated)
+                for key, updated in changed.items()
+                if updated >= cursor - lag
+            }
+        tombstones = snapshot.tombstone_rows(collection.name, seen, detect_deletes=listing_all)
+        if tombstones:
+            yield _mark_tombstones(tombstones)
+        logger.info(
+            "%s: %d customers changed, %d read, %d records",
+            collection.name,
+            len(changed),
+            len(to_read),
+            len(seen),
+        )
+
+    return dlt.resource(
+        extract,
+        name=collection.name,
+        write_disposition=MERGE,
+        primary_key=collection.primary_key,
+        columns=resource_columns(collection),
+        nested_hints=nested_hints(collection),
+        max_table_nesting=MAX_TABLE_NESTING,
+        parallelized=True,
+    )
+
+
+def _parent_version(collection: Collection, record: Any) -> tuple[str, datetime]:
+    """A listed customer's id and `updated_date` (the per-customer collection's cursor)."""
+    parent = COLLECTIONS[collection.parent or "customers"]
+    key = record.get(parent.primary_key) if isinstance(record, dict) else None
+    updated = parse_ordway_timestamp(record.get(CURSOR_FIELD)) if key else None
+    if key in (None, "") or updated is None:
+        field_name = CURSOR_FIELD if key else parent.primary_key
+        value = record.get(field_name) if isinstance(record, dict) else record
+        raise RecordTypeError(
+            parent.name, key, field_name, value, "a timestamp" if key else "a primary key"
+        )
+    return str(key), updated
+
+
+def _wire_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(FILTER_TIMESTAMP_FORMAT)
+
+
+def _state_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _parse_state_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _still_served(
@@ -374,7 +532,11 @@ def ordway_source(
     result: list[DltResource] = []
     for name in names:
         collection = COLLECTIONS[name]
-        if collection.incremental:
+        if collection.parent is not None:
+            result.append(
+                _per_customer_resource(client, settings, collection, mode, start, end, snapshot)
+            )
+        elif collection.incremental:
             result.append(
                 _incremental_resource(client, settings, collection, mode, start, end, snapshot)
             )

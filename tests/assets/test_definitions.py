@@ -32,6 +32,16 @@ RAW_COLLECTIONS = {
     "plans",
     "revenue_rules",
     "chart_of_accounts",
+    # issue 14: every collection the public clients read
+    "orders",
+    "debit_memos",
+    "statements",
+    "customer_notes",
+    "payment_methods",
+    "billing_runs",
+    "payment_runs",
+    "coupons",
+    "webhooks",
 }
 STAGING_DIR = REPO_ROOT / "dbt_project" / "models" / "staging" / "ordway"
 SOURCE_CALL = re.compile(r"source\(\s*'ordway'\s*,\s*'([a-z_]+)'\s*\)")

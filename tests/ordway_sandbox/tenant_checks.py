@@ -95,7 +95,8 @@ def mrr_by_customer(tenant: dict, day: date) -> dict[str, tuple[Fraction, Fracti
 
 # -- invariants (TENANT.md) --------------------------------------------------------------------
 def check_invoice_totals_and_balances(tenant: dict) -> None:
-    """Invariant 1: subtotal, tax, amount and balance of every invoice add up."""
+    """Invariant 1: subtotal, tax, amount and balance of every invoice add up (a Draft has
+    nothing applied: its balance is its amount, and it is in no customer's balance)."""
     applied = defaultdict(lambda: D("0.00"))
     for payment in tenant["payments"]:
         for application in payment["invoices"]:
@@ -104,8 +105,12 @@ def check_invoice_totals_and_balances(tenant: dict) -> None:
         for application in credit["invoices"]:
             applied[application["id"]] += D(application["amount_applied"])
     for refund in tenant["refunds"]:
-        applied[refund["invoice_id"]] -= D(refund["refund_amount"])
+        if refund["invoice_id"]:  # a refund of a duplicate payment names no invoice
+            applied[refund["invoice_id"]] -= D(refund["refund_amount"])
     for invoice in tenant["invoices"]:
+        if invoice["status"] == "Draft":
+            assert not (invoice["payments"] or invoice["credits"] or invoice["refunds"])
+            assert invoice["billing_run_id"] == "" and applied[invoice["id"]] == 0, invoice["id"]
         lines = invoice["line_items"]
         assert D(invoice["subtotal"]) == total(line["effective_price"] for line in lines)
         assert D(invoice["invoice_tax"]) == total(line["line_tax"] for line in lines)
@@ -163,7 +168,7 @@ def check_invoiced_lines_on_one_live_invoice(tenant: dict) -> int:
     """Invariant 4; returns how many invoiced billing lines there are."""
     on_invoices = Counter()
     for invoice in tenant["invoices"]:
-        if invoice["status"] == "Reversed":
+        if invoice["status"] in ("Reversed", "Draft"):  # a Draft's lines are manual
             continue
         for line in invoice["line_items"]:
             end = line["start_date"] if line["end_date"] == "-" else line["end_date"]
@@ -197,11 +202,82 @@ def check_invoiced_lines_on_one_live_invoice(tenant: dict) -> int:
 
 
 def check_payment_applications(tenant: dict) -> None:
-    """Invariant 5."""
+    """Invariant 5, with applications to debit memos; a Failed payment applies and refunds
+    nothing; refunds never exceed their payment (invariant 8)."""
+    refunded = defaultdict(lambda: D("0.00"))
+    for refund in tenant["refunds"]:
+        refunded[refund["payment_id"]] += D(refund["refund_amount"])
     for payment in tenant["payments"]:
-        applied = total(a["amount_applied"] for a in payment["invoices"])
+        applications = [*payment["invoices"], *payment.get("debit_memos", [])]
+        applied = total(a["amount_applied"] for a in applications)
         assert D(payment["applied_amount"]) == applied, payment["id"]
         assert D(payment["payment_amount"]) == applied + D(payment["unapplied_amount"])
+        assert D(payment["refunded_amount"]) == refunded[payment["id"]], payment["id"]
+        assert D(payment["refunded_amount"]) <= D(payment["payment_amount"]), payment["id"]
+        assert {r["id"] for r in payment["refunds"]} == {
+            r["id"] for r in tenant["refunds"] if r["payment_id"] == payment["id"]
+        }, payment["id"]
+        if payment["status"] == "Failed":
+            assert applied == 0 and refunded[payment["id"]] == 0, payment["id"]
+            assert payment["failed_attempt"] >= 1, payment["id"]
+        else:
+            assert payment["failed_attempt"] == 0, payment["id"]
+
+
+def check_debit_memos(tenant: dict) -> None:
+    """Invariant 7: a debit memo's amount = subtotal + tax = its lines; balance = amount - the
+    payments applied to it; ``Paid`` exactly when the balance is 0, else ``Open``."""
+    applied = defaultdict(lambda: D("0.00"))
+    payers = defaultdict(set)
+    for payment in tenant["payments"]:
+        for application in payment.get("debit_memos", []):
+            applied[application["id"]] += D(application["amount_applied"])
+            payers[application["id"]].add(payment["id"])
+    for dm in tenant["debit_memos"]:
+        amount = D(dm["debit_amount"])
+        assert amount == D(dm["subtotal"]) + D(dm["debit_tax"]), dm["id"]
+        assert D(dm["subtotal"]) == total(line["effective_price"] for line in dm["debit_lines"])
+        assert D(dm["balance"]) == amount - applied[dm["id"]], dm["id"]
+        assert D(dm["paid_amount"]) == applied[dm["id"]], dm["id"]
+        assert dm["status"] == ("Paid" if D(dm["balance"]) == 0 else "Open"), dm["id"]
+        assert {p["id"] for p in dm["payments"]} == payers[dm["id"]], dm["id"]
+
+
+def check_runs(tenant: dict) -> None:
+    """Invariant 9: each billing run's count and total are the invoices naming it; each
+    payment run's counts and values are the payments naming it; a Draft is in no run."""
+    by_run = defaultdict(list)
+    for invoice in tenant["invoices"]:
+        if invoice["billing_run_id"]:
+            by_run[invoice["billing_run_id"]].append(invoice)
+    for run in tenant["billing_runs"]:
+        invoices = by_run.pop(run["id"], [])
+        assert run["invoices_count"] == len(invoices) > 0, run["id"]
+        assert D(run["invoices_total"]) == total(i["invoice_amount"] for i in invoices), run["id"]
+        assert {i["currency"] for i in invoices} == {run["currency"]}, run["id"]
+        assert {i["invoice_date"] for i in invoices} == {run["invoice_date"]}, run["id"]
+    assert not by_run, f"invoices name unknown billing runs: {sorted(by_run)[:5]}"
+    attempts = defaultdict(list)
+    for payment in tenant["payments"]:
+        if payment["payment_run_id"]:
+            attempts[payment["payment_run_id"]].append(payment)
+    for run in tenant["payment_runs"]:
+        payments = attempts.pop(run["id"], [])
+        failed = [p for p in payments if p["status"] == "Failed"]
+        succeeded = [p for p in payments if p["status"] != "Failed"]
+        assert (run["failure_count"], run["success_count"]) == (len(failed), len(succeeded))
+        assert D(run["payments_failed_value"]) == total(p["payment_amount"] for p in failed)
+        assert D(run["payments_success_value"]) == total(p["payment_amount"] for p in succeeded)
+        assert D(run["payments_total_value"]) == total(p["payment_amount"] for p in payments)
+    assert not attempts, f"payments name unknown payment runs: {sorted(attempts)[:5]}"
+
+
+def check_coupons(tenant: dict) -> None:
+    """A coupon's ``usage_count`` is the number of subscriptions sold with its code."""
+    used = Counter(sub["coupon_code"] for sub in tenant["subscriptions"] if sub["coupon_code"])
+    for coupon in tenant["coupons"]:
+        assert coupon["usage_count"] == used.pop(coupon["code"], 0), coupon["code"]
+    assert not used, f"subscriptions name unknown coupons: {sorted(used)}"
 
 
 def check_customer_mrr(tenant: dict, as_of: date) -> None:
@@ -217,10 +293,14 @@ def check_customer_mrr(tenant: dict, as_of: date) -> None:
 
 
 def check_customer_balances(tenant: dict) -> None:
-    """Customer ``balance`` = the sum of its invoices' balances."""
+    """Customer ``balance`` = the sum of its posted invoices' balances (a Draft is not a
+    receivable) and of its debit memos' balances."""
     balances = defaultdict(lambda: D("0.00"))
     for invoice in tenant["invoices"]:
-        balances[invoice["customer_id"]] += D(invoice["balance"])
+        if invoice["status"] != "Draft":
+            balances[invoice["customer_id"]] += D(invoice["balance"])
+    for dm in tenant["debit_memos"]:
+        balances[dm["customer_id"]] += D(dm["balance"])
     for customer in tenant["customers"]:
         assert D(customer["balance"]) == balances[customer["id"]], customer["id"]
 
@@ -238,7 +318,7 @@ def check_references(tenant: dict) -> None:
     """
     problems: list[str] = []
     ids = {
-        name: {record.get("id", record.get("code")) for record in records}
+        name: {record_key(name, record) for record in records}
         for name, records in tenant.items()
         if not name.startswith("_")
     }
@@ -259,9 +339,34 @@ def check_references(tenant: dict) -> None:
         if value not in targets:
             problems.append(f"{where} {field}={value!r}")
 
+    numbers = {int(customer["id"].split("-")[1]) for customer in tenant["customers"]}
+    coupons = {coupon["code"] for coupon in tenant["coupons"]}
     for customer in tenant["customers"]:
         where = f"customers {customer['id']}"
         ref(where, "billing_contact_id", customer["billing_contact_id"], contacts[customer["id"]])
+    for note in tenant["customer_notes"]:
+        ref(f"customer_notes {note['id']}", "customer_id", note["customer_id"], numbers, True)
+    for method in tenant["payment_methods"]:
+        where = f"payment_methods {method['id']}"
+        ref(where, "customer_id", method["customer_id"], ids["customers"], True)
+    for order in tenant["orders"]:
+        where = f"orders {order['id']}"
+        ref(where, "customer_id", order["customer_id"], ids["customers"], True)
+        ref(where, "invoice_id", order["invoice_id"], ids["invoices"])
+        sub_id = order["notes"].removeprefix("Converted to subscription ")
+        ref(where, "notes (subscription)", sub_id, ids["subscriptions"], True)
+        for line in order["line_items"]:
+            ref(where, "line_items[].product_id", line["product_id"], ids["products"], True)
+            ref(where, "line_items[].charge_id", line["charge_id"], charges, True)
+    for statement in tenant["statements"]:
+        where = f"statements {statement['id']}"
+        ref(where, "customer_id", statement["customer_id"], ids["customers"], True)
+    for dm in tenant["debit_memos"]:
+        where = f"debit_memos {dm['id']}"
+        ref(where, "customer_id", dm["customer_id"], ids["customers"], True)
+        ref(where, "journal_entry_id", dm["journal_entry_id"], ids["journal_entries"])
+        for payment in dm["payments"]:
+            ref(where, "payments[].id", payment["id"], ids["payments"], True)
         for contact in customer["contacts"]:
             ref(where, "contacts[].customer_id", contact["customer_id"], {customer["id"]}, True)
     for product in tenant["products"]:
@@ -278,6 +383,7 @@ def check_references(tenant: dict) -> None:
     for sub in tenant["subscriptions"]:
         where = f"subscriptions {sub['id']}"
         ref(where, "customer_id", sub["customer_id"], ids["customers"], True)
+        ref(where, "coupon_code", sub["coupon_code"], coupons)
         ref(where, "bill_contact_id", sub["bill_contact_id"], contacts.get(sub["customer_id"], ()))
         for line in sub["plans"]:
             at = f"{where} {line['subscription_line_id']}"
@@ -312,6 +418,7 @@ def check_references(tenant: dict) -> None:
     for invoice in tenant["invoices"]:
         where = f"invoices {invoice['id']}"
         ref(where, "customer_id", invoice["customer_id"], ids["customers"], True)
+        ref(where, "billing_run_id", invoice["billing_run_id"], ids["billing_runs"])
         for line in invoice["line_items"]:
             at = f"{where} line {line['line_no']}"
             ref(at, "customer_id", line["customer_id"], {invoice["customer_id"]}, True)
@@ -328,8 +435,11 @@ def check_references(tenant: dict) -> None:
     for payment in tenant["payments"]:
         where = f"payments {payment['id']}"
         ref(where, "customer_id", payment["customer_id"], ids["customers"], True)
+        ref(where, "payment_run_id", payment["payment_run_id"], ids["payment_runs"])
         for application in payment["invoices"]:
             ref(where, "invoices[].id", application["id"], ids["invoices"], True)
+        for application in payment["debit_memos"]:
+            ref(where, "debit_memos[].id", application["id"], ids["debit_memos"], True)
         for refund in payment["refunds"]:
             ref(where, "refunds[].id", refund["id"], ids["refunds"], True)
     for credit in tenant["credits"]:
@@ -354,7 +464,9 @@ def check_references(tenant: dict) -> None:
         ref(where, "charge_id", usage["charge_id"], charges, True)
     for je in tenant["journal_entries"]:
         where = f"journal_entries {je['id']}"
-        source = {"Invoice": "invoices", "Payment": "payments"}[je["source_type"]]
+        source = {"Invoice": "invoices", "Payment": "payments", "DebitMemo": "debit_memos"}[
+            je["source_type"]
+        ]
         ref(where, "source_id", je["source_id"], ids[source], True)
         for entry in je["entries"]:
             ref(where, "entries[].account", entry["account"], ids["chart_of_accounts"], True)
@@ -373,6 +485,9 @@ def check_consistent(tenant: dict, as_of: date, posted_through: date | None = No
     if tenant["billing_schedules"]:  # billing-only invoices come from no schedule
         check_invoiced_lines_on_one_live_invoice(tenant)
     check_payment_applications(tenant)
+    check_debit_memos(tenant)
+    check_runs(tenant)
+    check_coupons(tenant)
     check_customer_mrr(tenant, as_of)
     check_customer_balances(tenant)
     check_journal_entries_balance(tenant)
@@ -391,13 +506,34 @@ def parse_ms(text: str) -> int:
     )
 
 
+KEY_FIELDS = {"chart_of_accounts": "code", "webhooks": "name"}
+"""The key of a collection's records (``id`` for the rest)."""
+STAMP_FIELDS = {"customer_notes": ("created_at", "updated_at")}
+"""(created, updated) stamp fields of a collection (``created_date``/``updated_date`` for the
+rest, except ``UNSTAMPED``)."""
+UNSTAMPED = frozenset({"payment_methods", "webhooks"})
+"""Collections whose records carry no audit timestamps (ordway-api.md §11.3, §11.25)."""
+
+
+def record_key(name: str, record: dict) -> str:
+    return record[KEY_FIELDS.get(name, "id")]
+
+
+def stamps(name: str, record: dict) -> tuple[str, str] | None:
+    """A record's (created, updated) timestamps, None for an unstamped collection."""
+    if name in UNSTAMPED:
+        return None
+    created, updated = STAMP_FIELDS.get(name, ("created_date", "updated_date"))
+    return record[created], record[updated]
+
+
 def records_by_key(tenant: dict) -> dict[tuple[str, str], str]:
     out = {}
     for name, records in tenant.items():
         if name.startswith("_"):
             continue
         for record in records:
-            out[(name, record.get("id") or record["code"])] = json.dumps(record, sort_keys=True)
+            out[(name, record_key(name, record))] = json.dumps(record, sort_keys=True)
     return out
 
 
@@ -405,28 +541,40 @@ def check_advance_changes_only_records_stamped_that_day(
     before_tenant: dict, after_tenant: dict, day: date
 ) -> tuple[int, int]:
     """Advancing from ``day`` to ``day + 1``: a new or changed record carries a stamp of the
-    new day (or up to 45 minutes before it, back-dated); vanished records are only deleted
-    drafts and usage records; new ids follow the old ones. Returns (changed, new)."""
+    new day (or up to 45 minutes before it, back-dated); a new or changed payment method (no
+    stamps of its own) belongs to a customer stamped that day, and webhooks never change;
+    vanished records are only deleted drafts and usage records; new ids follow the old ones.
+    Returns (changed, new)."""
     before, after = records_by_key(before_tenant), records_by_key(after_tenant)
     midnight = datetime_ms(day + timedelta(days=1))
     earliest, latest = midnight - 45 * 60_000, midnight + 86_400_000
+    customers_stamped = {
+        c["id"] for c in after_tenant["customers"] if parse_ms(c["updated_date"]) >= earliest
+    }
     changed = new = 0
     for key, text in after.items():
         record = json.loads(text)
-        stamp = parse_ms(record["updated_date"])
+        is_new, is_changed = key not in before, key in before and before[key] != text
+        new += is_new
+        changed += is_changed
+        audit = stamps(key[0], record)
+        if audit is None:
+            if is_new or is_changed:
+                assert key[0] == "payment_methods", key
+                assert record["customer_id"] in customers_stamped, key
+            continue
+        stamp = parse_ms(audit[1])
         assert stamp < latest, key
-        if key not in before:
-            new += 1
+        if is_new:
             assert stamp >= earliest, key
-            assert parse_ms(record["created_date"]) >= earliest, key
-        elif before[key] != text:
-            changed += 1
-            assert stamp >= earliest, (key, record["updated_date"])
+            assert parse_ms(audit[0]) >= earliest, key
+        elif is_changed:
+            assert stamp >= earliest, (key, audit[1])
     vanished = [key for key in before if key not in after]
     assert all(name in ("subscriptions", "usages") for name, _ in vanished), vanished
     for name in {name for name, _ in after}:
         old = sorted(i for n, i in before if n == name)
         fresh = sorted(i for n, i in after if n == name and (n, i) not in before)
-        if old and fresh and name != "chart_of_accounts":
+        if old and fresh and name not in ("chart_of_accounts", "webhooks"):
             assert min(fresh) > max(old), name  # ids are assigned in creation order
     return changed, new

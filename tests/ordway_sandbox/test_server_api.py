@@ -264,7 +264,7 @@ def test_chart_of_accounts_is_keyed_by_code(client: httpx.Client) -> None:
     ("path", "source"),
     [
         ("/invoices/INV-09999", "invoices"),
-        ("/webhooks", "webhooks"),
+        ("/quotes", "quotes"),
         ("/webhooks/W-1", "webhooks"),
         ("/customers/C-09999/payment_methods", "customers"),
     ],
@@ -282,7 +282,8 @@ def test_unknown_collection_or_id_is_404_with_the_errors_envelope(
 def test_customer_payment_methods_and_notes(client: httpx.Client) -> None:
     assert ids(client.get("/customers/C-00001/payment_methods")) == ["PM-00002", "PM-00001"]
     assert ids(client.get("/customers/C-00003/payment_methods")) == []
-    assert client.get("/customers/C-00001/customer_notes").json() == []
+    assert ids(client.get("/customers/C-00001/customer_notes")) == ["CN-00001"]  # number 1
+    assert ids(client.get("/customers/C-00003/customer_notes")) == []
 
 
 def test_one_rules_entry_gives_a_collection_its_key_field_or_a_customer_sub_resource(
@@ -311,6 +312,43 @@ def test_one_rules_entry_gives_a_collection_its_key_field_or_a_customer_sub_reso
         ]
         assert http.get("/customers/C-9/customer_files").status_code == 404
         assert http.get("/customers/C-1/webhooks").status_code == 404  # not a sub-resource
+
+
+def test_the_rules_of_the_collections_issue_14_added() -> None:
+    """Webhooks keyed by name; statements ignore sort (§5.3.3); a customer's notes carry its
+    internal number (§11.4); sub-resource requests count as their collection; a sub-resource's
+    module can be unavailable on its own."""
+    tenant = {
+        "customers": [{"id": "C-00001"}, {"id": "C-00012"}, {"id": "ACME"}],
+        "webhooks": [{"name": "Finance", "url": "https://hooks.invalid/f"}],
+        "statements": [
+            {"id": "STM-00001", "updated_date": "2024-01-02T00:00:00.000Z"},
+            {"id": "STM-00002", "updated_date": "2024-01-01T00:00:00.000Z"},
+        ],
+        "customer_notes": [
+            {"id": "CN-1", "customer_id": 12},
+            {"id": "CN-2", "customer_id": 1},
+            {"id": "CN-3", "customer_id": 12},
+        ],
+        "payment_methods": [{"id": "PM-1", "customer_id": "C-00012"}],
+    }
+    with SandboxThread(tenant=tenant) as process, process.client() as http:
+        assert http.get("/webhooks/Finance").json()["url"] == "https://hooks.invalid/f"
+        by_date = {"sort": "updated_date,statement_id"}
+        assert ids(http.get("/statements", params=by_date)) == ["STM-00002", "STM-00001"]
+        assert ids(http.get("/customers/C-00012/customer_notes")) == ["CN-3", "CN-1"]
+        assert ids(http.get("/customers/C-00001/customer_notes")) == ["CN-2"]
+        assert ids(http.get("/customers/ACME/customer_notes")) == []  # no number, no notes
+        process.reset_stats()
+        assert ids(http.get("/customers/C-00012/payment_methods")) == ["PM-1"]
+        http.get("/customers/C-00012/payment_methods", params={"page": 2})
+        assert process.stats()["requests"] == {"payment_methods": 2}
+        process.set_options({"unavailable": "payment_methods:403"})
+        forbidden = http.get("/customers/C-00012/payment_methods")
+        assert forbidden.status_code == 403
+        assert forbidden.json()["errors"]["source"] == "payment_methods"
+        assert ids(http.get("/customers/C-00012/customer_notes")) == ["CN-3", "CN-1"]
+        assert http.get("/customers/C-00012").status_code == 200
 
 
 def test_responses_are_utf8_json_with_a_request_id(client: httpx.Client) -> None:

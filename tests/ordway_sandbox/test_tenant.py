@@ -23,16 +23,21 @@ from tests.ordway_sandbox.tenant_checks import (
     by_id,
     check_advance_changes_only_records_stamped_that_day,
     check_billing_matches_revenue,
+    check_coupons,
     check_customer_balances,
     check_customer_mrr,
+    check_debit_memos,
     check_invoice_totals_and_balances,
     check_invoiced_lines_on_one_live_invoice,
     check_line_tax,
     check_payment_applications,
+    check_references,
     check_revenue_schedules,
+    check_runs,
     datetime_ms,
     mrr_by_customer,
     parse_ms,
+    stamps,
     total,
 )
 
@@ -56,13 +61,15 @@ def test_same_arguments_give_identical_json_bytes():
     assert first == second
 
 
-FULL_40_3_SHA256 = "c4952148b8e7976e19dd529b438c9a9aaae3b22478aa4dfd31bde546174cf007"
-"""sha256 of the compact JSON of ``build_tenant(40, 3, date(2025, 8, 15))`` as generated at
-commit e756f73, before profiles and edge cases existed. A deliberate change of the default tenant
-bumps ``GENERATOR_VERSION`` and this digest together."""
+FULL_40_3_SHA256 = "7ae0e0ee136ec73dc9b687d7bdab375e5e7bc76f89df0e09416e2e39c268586e"
+"""sha256 of the compact JSON of ``build_tenant(40, 3, date(2025, 8, 15))`` at generator version
+2 (issue 14: every collection, Draft invoices, payment runs, debit memos, duplicate payments and
+their refunds, orders, coupons, statements, notes, payment methods; version 1's digest was
+c4952148...). The profile ``full`` with every knob off is that same tenant. A deliberate change of
+the default tenant bumps ``GENERATOR_VERSION`` and this digest together."""
 
 
-def test_the_default_tenant_is_byte_identical_to_the_one_before_profiles_existed():
+def test_the_default_tenant_is_pinned_and_equals_full_with_every_knob_off():
     default = json.dumps(build_tenant(40, 3, date(2025, 8, 15)), separators=(",", ":"))
     explicit = build_tenant(
         40,
@@ -130,8 +137,21 @@ def test_invariant_6_customer_cmrr_follows_revenue_rules_section_5(tenant):
     check_customer_mrr(tenant, AS_OF)
 
 
-def test_customer_balance_is_the_sum_of_open_invoice_balances(tenant):
+def test_customer_balance_is_the_sum_of_open_invoice_and_debit_memo_balances(tenant):
     check_customer_balances(tenant)
+
+
+def test_invariant_7_debit_memo_balances_follow_the_payments_applied(tenant):
+    check_debit_memos(tenant)
+
+
+def test_invariant_9_runs_count_and_total_what_they_posted_or_attempted(tenant):
+    check_runs(tenant)
+    check_coupons(tenant)
+
+
+def test_every_reference_between_records_resolves(tenant):
+    check_references(tenant)
 
 
 def test_every_unchanged_revenue_schedule_equals_the_recognition_recomputation(tenant):
@@ -246,7 +266,8 @@ def test_wire_formats_money_dates_timestamps_and_placeholders(tenant):
         if name.startswith("_"):
             continue
         for record in records:
-            assert STAMP.match(record["created_date"]) and STAMP.match(record["updated_date"])
+            audit = stamps(name, record)
+            assert audit is None or (STAMP.match(audit[0]) and STAMP.match(audit[1])), name
     for invoice in tenant["invoices"]:
         assert DAY.match(invoice["invoice_date"]) and DAY.match(invoice["due_date"])
         for line in invoice["line_items"]:
@@ -336,6 +357,125 @@ def test_catalogue_and_billing_variety_exist(tenant):
         if inv["status"] == "Reversed" and inv["reversed_on"][:7] != inv["invoice_date"][:7]
     ]
     assert reversed_late
-    assert {je["source_type"] for je in tenant["journal_entries"]} == {"Invoice", "Payment"}
+    assert {je["source_type"] for je in tenant["journal_entries"]} == {
+        "Invoice",
+        "Payment",
+        "DebitMemo",
+    }
     for je in tenant["journal_entries"]:
         assert total(e["debit"] for e in je["entries"]) == total(e["credit"] for e in je["entries"])
+
+
+# -- a tenant like a real one (issue 14) ---------------------------------------------------------
+def test_draft_invoices_are_never_paid_never_in_a_run_and_never_in_a_balance(tenant):
+    drafts = [inv for inv in tenant["invoices"] if inv["status"] == "Draft"]
+    assert drafts
+    posted_by_customer = {c["id"]: D(c["balance"]) for c in tenant["customers"]}
+    journal_sources = {je["source_id"] for je in tenant["journal_entries"]}
+    for draft in drafts:
+        assert D(draft["balance"]) == D(draft["invoice_amount"]) > 0, draft["id"]
+        assert D(draft["paid_amount"]) == 0 and draft["billing_run_id"] == ""
+        assert draft["id"] not in journal_sources, draft["id"]  # never posted
+        assert all(line["subscription_id"] == "" for line in draft["line_items"])
+        assert draft["customer_id"] in posted_by_customer
+    check_customer_balances(tenant)  # which leaves Drafts out
+
+
+def test_failed_payment_run_attempts_are_retried_and_some_never_succeed(tenant):
+    attempts = [p for p in tenant["payments"] if p["payment_run_id"]]
+    failed = [p for p in attempts if p["status"] == "Failed"]
+    retried_ok = [p for p in attempts if p["status"] != "Failed" and p["retried_attempts"] > 0]
+    assert failed and retried_ok
+    assert {p["failed_attempt"] for p in failed} >= {1, 2, 3}  # the third attempt is the last
+    for payment in failed:
+        assert payment["retried_attempts"] == payment["failed_attempt"] - 1, payment["id"]
+        assert payment["failure_reason"] in ("card_declined", "insufficient_funds")
+        assert D(payment["applied_amount"]) == 0 and payment["invoices"] == []
+    # some never succeed: after the third failed attempt the invoice stays open (a failed
+    # payment names no invoice; its amount is the balance it tried to collect)
+    open_balances = {
+        (inv["customer_id"], D(inv["balance"]))
+        for inv in tenant["invoices"]
+        if inv["status"] in ("Posted", "Partially paid")
+    }
+    given_up = [p for p in failed if p["failed_attempt"] == 3]
+    assert any((p["customer_id"], D(p["payment_amount"])) in open_balances for p in given_up)
+    assert {run["status"] for run in tenant["payment_runs"]} == {"Completed"}
+    assert any(run["failure_count"] and run["success_count"] for run in tenant["payment_runs"])
+
+
+def test_debit_memos_are_failed_payment_fees_open_and_paid(tenant):
+    memos = tenant["debit_memos"]
+    assert {dm["status"] for dm in memos} == {"Open", "Paid"}
+    journal = by_id(tenant["journal_entries"])
+    for dm in memos:
+        entry = journal[dm["journal_entry_id"]]
+        assert (entry["source_type"], entry["source_id"]) == ("DebitMemo", dm["id"])
+        assert D(entry["transaction_amount"]) == D(dm["debit_amount"]), dm["id"]
+        failed_before = [
+            p
+            for p in tenant["payments"]
+            if p["customer_id"] == dm["customer_id"]
+            and p["status"] == "Failed"
+            and p["payment_date"] <= dm["debit_date"]
+        ]
+        assert failed_before, dm["id"]  # a fee follows a failed payment
+
+
+def test_standalone_refunds_return_duplicate_payments_and_name_no_invoice(tenant):
+    standalone = [r for r in tenant["refunds"] if r["invoice_id"] == ""]
+    assert standalone
+    payments = by_id(tenant["payments"])
+    for refund in standalone:
+        payment = payments[refund["payment_id"]]
+        assert payment["invoices"] == [] and payment["debit_memos"] == [], refund["id"]
+        assert D(payment["unapplied_amount"]) == D(payment["payment_amount"])
+        assert D(refund["refund_amount"]) == D(payment["payment_amount"]), refund["id"]
+        assert payment["status"] == "Refunded" and refund["refund_date"] > payment["payment_date"]
+    assert any(r["invoice_id"] for r in tenant["refunds"])  # refunds of credits remain
+
+
+def test_orders_become_subscriptions_with_the_lines_ordered(tenant):
+    subscriptions = by_id(tenant["subscriptions"])
+    assert tenant["orders"]
+    for order in tenant["orders"]:
+        sub = subscriptions[order["notes"].removeprefix("Converted to subscription ")]
+        assert sub["order_placed_at"] == order["order_date"] == sub["billing_start_date"]
+        assert sub["customer_id"] == order["customer_id"]
+        ordered = [line["charge_id"] for line in order["line_items"]]
+        initial = [  # the lines sold with the contract (quantities may have changed since)
+            line["charge_id"]
+            for line in sub["plans"]
+            if line["charge_start_date"] == sub["billing_start_date"]
+        ]
+        assert ordered == initial[: len(ordered)] and ordered, order["id"]
+        assert D(order["order_amount"]) == total(
+            line["effective_price"] for line in order["line_items"]
+        )
+    with_order = sum(1 for sub in subscriptions.values() if sub["order_placed_at"] != "-")
+    assert with_order == len(tenant["orders"])
+
+
+def test_coupons_count_the_subscriptions_sold_with_them(tenant):
+    codes = {coupon["code"]: coupon for coupon in tenant["coupons"]}
+    assert any(coupon["usage_count"] > 0 for coupon in codes.values())
+    for sub in tenant["subscriptions"]:
+        if sub["coupon_code"]:
+            discount = sub["plans"][0]["discount"]
+            assert codes[sub["coupon_code"]]["discount_value"] == discount, sub["id"]
+    check_coupons(tenant)
+
+
+def test_notes_and_payment_methods_belong_to_customers_who_were_touched_when_they_changed(
+    tenant,
+):
+    customers = by_id(tenant["customers"])
+    assert tenant["customer_notes"] and tenant["payment_methods"]
+    for note in tenant["customer_notes"]:
+        customer = customers[f"C-{note['customer_id']:05d}"]
+        assert customer["updated_date"] >= note["updated_at"], note["id"]
+    for method in tenant["payment_methods"]:
+        assert method["customer_id"] in customers
+    defaults = Counter(m["customer_id"] for m in tenant["payment_methods"] if m["default"])
+    assert set(defaults.values()) == {1}  # one default method per customer
+    assert any(not m["default"] for m in tenant["payment_methods"])  # a card replaced

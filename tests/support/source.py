@@ -228,4 +228,31 @@ def max_updated(records: list[dict[str, Any]]) -> datetime:
     return max(parse_ms(r["updated_date"]) for r in records)
 
 
+def owner(collection: str, record: dict[str, Any]) -> str:
+    """The customer a per-customer record belongs to (customer notes carry its number)."""
+    customer = record["customer_id"]
+    return f"C-{customer:05d}" if collection == "customer_notes" else str(customer)
+
+
+def expected_fan_out_requests(
+    old: Mapping[str, Any], new: Mapping[str, Any], collection: str, size: int
+) -> tuple[int, int]:
+    """(requests of the customers listing, requests of the sub-resources) a nightly run after a
+    run that read ``old`` makes for per-customer ``collection`` on ``new``: the customers with
+    ``updated_date >= old maximum - LOOKBACK`` are listed; those not read at that same
+    ``updated_date`` before have their sub-resource listed (pages + the empty page)."""
+    newest = max_updated(old["customers"])
+    since = newest - LOOKBACK
+    read_before = {
+        c["id"]: c["updated_date"] for c in old["customers"] if parse_ms(c["updated_date"]) >= since
+    }
+    changed = [c for c in new["customers"] if parse_ms(c["updated_date"]) >= since]
+    to_read = [c["id"] for c in changed if read_before.get(c["id"]) != c["updated_date"]]
+    per_customer: dict[str, int] = defaultdict(int)
+    for record in new[collection]:
+        per_customer[owner(collection, record)] += 1
+    listing = math.ceil(len(changed) / size) + 1
+    return listing, sum(math.ceil(per_customer[c] / size) + 1 for c in to_read)
+
+
 LOOKBACK = timedelta(hours=2)

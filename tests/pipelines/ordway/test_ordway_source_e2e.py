@@ -6,6 +6,7 @@ Oracles come from the raw tenant JSON (counts, Decimal sums) or from an independ
 from __future__ import annotations
 
 import copy
+import math
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tests.support.source import (
     LOOKBACK,
     connect,
     cursors,
+    expected_fan_out_requests,
     expected_requests,
     max_updated,
     settings_for,
@@ -77,12 +79,22 @@ def test_rerun_without_change_writes_nothing_and_a_day_later_fetches_only_change
     sandbox.reset_stats()
     run_extract(settings, pipeline=pipeline)
     requests = sandbox.stats()["requests"]
+    customer_listings = 0
     for name in INCREMENTAL_COLLECTIONS:
+        size = settings.page_size_for(COLLECTIONS[name])
+        if COLLECTIONS[name].parent:  # per customer: only the customers that changed
+            listing, fan_out = expected_fan_out_requests(old, new, name, size)
+            customer_listings += listing
+            assert requests.get(name, 0) == fan_out > 0, name
+            assert fan_out < len(new["customers"]), name  # fewer than one per customer
+            continue
         if not old[name]:
             continue
         since = max_updated(old[name]) - LOOKBACK
-        size = settings.page_size_for(COLLECTIONS[name])
         assert requests.get(name, 0) == expected_requests(new[name], since, size), name
+    size = settings.page_size_for(COLLECTIONS["customers"])
+    full_listing = math.ceil(len(new["customers"]) / size) + 1  # customers: full refresh
+    assert requests["customers"] == customer_listings + full_listing
     changed_rows = sum(
         n for t, n in row_counts(pipeline).items() if t.split("__")[0] in INCREMENTAL_COLLECTIONS
     )

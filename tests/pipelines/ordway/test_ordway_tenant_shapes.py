@@ -213,11 +213,16 @@ def test_a_collection_answering_403_or_404_on_page_one_is_skipped_and_the_rest_l
     with caplog.at_level(logging.WARNING, logger="pipelines.ordway"):
         warehouse.run()
 
+    # the customers' sub-resources are read through the customers listing: skipped with it
     assert unavailable_collections(warehouse.pipeline) == {
         "customers": UnavailableCollection("customers", 403, "/api/v1/customers"),
+        "customer_notes": UnavailableCollection("customer_notes", 403, "/api/v1/customers"),
+        "payment_methods": UnavailableCollection("payment_methods", 403, "/api/v1/customers"),
         "usages": UnavailableCollection("usages", 404, "/api/v1/usages"),
     }
     after, after_marks, _ = warehouse.state()
+    for table in ("customer_notes", "payment_methods"):
+        assert after[table] == rows[table] and rows[table], table
     for table in ("customers", "customers__contacts", "usages"):
         assert after[table] == rows[table], table  # kept exactly: no truncation, no edit
     assert after_marks["usages"] == marks["usages"]
@@ -233,18 +238,20 @@ def test_a_collection_answering_403_or_404_on_page_one_is_skipped_and_the_rest_l
 
     # a sweep does not mistake the unavailable collection's records for deleted ones
     warehouse.run("sweep")
-    assert set(unavailable_collections(warehouse.pipeline)) == {"usages"}
+    unavailable = {"usages", "customer_notes", "payment_methods"}  # (customers: full refresh)
+    assert set(unavailable_collections(warehouse.pipeline)) == unavailable
     assert warehouse.count("usages") == len(rows["usages"])
     assert warehouse.query(
         f"SELECT count(*) FROM {RAW}._ordway_deletions WHERE deleted_at IS NOT NULL"
     ) == [(0,)]
 
-    # the documented way out: leave them out; they are then not even requested
+    # the documented way out: leave them out (with the customers' sub-resources, which list
+    # the customers); they are then not even requested
     sandbox.reset_stats()
     skipping = Warehouse(
         sandbox,
         tmp_path,
-        ORDWAY_SKIP_COLLECTIONS="customers,usages",
+        ORDWAY_SKIP_COLLECTIONS="customers,usages,customer_notes,payment_methods",
         DUCKDB_PATH=str(warehouse.path),
     )
     skipping.run()
