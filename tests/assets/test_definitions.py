@@ -34,7 +34,6 @@ RAW_COLLECTIONS = {
     "chart_of_accounts",
     # issue 14: every collection the public clients read
     "orders",
-    "debit_memos",
     "statements",
     "customer_notes",
     "payment_methods",
