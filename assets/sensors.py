@@ -190,7 +190,8 @@ def ordway_stale_data_alert(context: SensorEvaluationContext) -> SkipReason | Se
 
 
 def overdue_alert(rows: list[dict[str, Any]], days: float) -> Alert | None:
-    """Count, total by currency and the top invoices (most days past due first)."""
+    """Count, total by currency and the top documents (most days past due first): open invoices
+    and debit memos, both receivables in fct_ar_aging."""
     if not rows:
         return None
     totals: dict[str, Decimal] = defaultdict(Decimal)
@@ -202,13 +203,14 @@ def overdue_alert(rows: list[dict[str, Any]], days: float) -> Alert | None:
         f"Top {min(TOP_OVERDUE, len(rows))}:",
     ]
     for row in rows[:TOP_OVERDUE]:
+        kind = "debit memo " if row.get("document_type") == "debit_memo" else ""
         lines.append(
-            f"- {row['invoice_id']} ({row['customer_id']}): {row['currency']} "
+            f"- {kind}{row['invoice_id']} ({row['customer_id']}): {row['currency']} "
             f"{Decimal(str(row['balance'])):,.2f}, {row['days_past_due']} days past due"
         )
     return Alert(
         title=(
-            f"{len(rows)} Ordway invoices are more than {days:g} days past due "
+            f"{len(rows)} Ordway invoices and debit memos are more than {days:g} days past due "
             f"(as of {rows[0]['as_of_date']})."
         ),
         body="\n".join(lines),
@@ -219,9 +221,9 @@ def overdue_alert(rows: list[dict[str, Any]], days: float) -> Alert | None:
 
 def overdue_invoices(days: float) -> list[dict[str, Any]]:
     return query(
-        "SELECT as_of_date, invoice_id, customer_id, currency, balance, days_past_due "
-        "FROM marts.fct_ar_aging WHERE days_past_due > ? "
-        "ORDER BY days_past_due DESC, balance DESC, invoice_id",
+        "SELECT as_of_date, invoice_id, document_type, customer_id, currency, balance, "
+        "days_past_due FROM marts.fct_ar_aging WHERE days_past_due > ? "
+        "ORDER BY days_past_due DESC, balance DESC, invoice_id, document_type",
         [days],
         published=True,
     )

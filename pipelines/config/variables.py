@@ -407,7 +407,7 @@ _VARIABLES = [
     ),
     Variable(
         "OVERDUE_ALERT_DAYS",
-        "invoices further past due than this are alerted after each publication",
+        "invoices and debit memos further past due than this are alerted after each publication",
         "Dagster",
         number(minimum=0),
         default="60",

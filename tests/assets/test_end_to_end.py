@@ -28,9 +28,10 @@ from assets.definitions import defs
 from assets.sensors import ordway_overdue_invoices_alert
 from ordway_sandbox.process import SandboxProcess
 from pipelines.config import OrdwaySettings
-from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
+from pipelines.ordway.contract import COLLECTIONS, INCREMENTAL_COLLECTIONS
 from pipelines.ordway.pipeline import make_pipeline
 from tests.support.environment import isolate_environment
+from tests.support.oracles import open_ar
 from tests.support.slack import WebhookReceiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_e2e")]
@@ -144,16 +145,10 @@ def test_raw_materializations_record_rows_loaded_load_id_and_table_rows(world):
 
 
 def open_balances_by_currency(tenant: dict[str, Any]) -> dict[str, Decimal]:
-    """Open AR per currency from the tenant (revenue-rules: dated on or before the as-of date,
-    not Draft or Reversed, balance > 0)."""
+    """Open receivables (invoices and debit memos, revenue-rules §2/§9) by currency."""
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in tenant["invoices"]:
-        if (
-            invoice["status"] not in ("Draft", "Reversed")
-            and Decimal(invoice["balance"]) > 0
-            and invoice["invoice_date"] <= AS_OF
-        ):
-            totals[invoice["currency"]] += Decimal(invoice["balance"])
+    for _id, _kind, _customer, currency, balance, *_ in open_ar(tenant, date.fromisoformat(AS_OF)):
+        totals[currency] += balance
     return dict(totals)
 
 
@@ -254,18 +249,10 @@ def test_freshness_row_count_and_tieout_checks_pass_on_a_consistent_tenant(world
 
 
 def test_overdue_sensor_alerts_once_per_publication_from_the_published_marts(world, monkeypatch):
-    as_of = date.fromisoformat(AS_OF)
-    overdue = [
-        i
-        for i in world.tenant["invoices"]
-        if i["status"] not in ("Draft", "Reversed")
-        and Decimal(i["balance"]) > 0
-        and i["invoice_date"] <= AS_OF
-        and (as_of - date.fromisoformat(i["due_date"])).days > 60
-    ]
+    overdue = [row for row in open_ar(world.tenant, date.fromisoformat(AS_OF)) if row[6] > 60]
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for invoice in overdue:
-        totals[invoice["currency"]] += Decimal(invoice["balance"])
+    for _id, _kind, _customer, currency, balance, *_ in overdue:
+        totals[currency] += balance
     assert overdue, "the tenant should have invoices more than 60 days past due"
     with environment(world.env), WebhookReceiver() as receiver:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url)
@@ -274,7 +261,9 @@ def test_overdue_sensor_alerts_once_per_publication_from_the_published_marts(wor
         ordway_overdue_invoices_alert(build_sensor_context(world.instance, cursor=context.cursor))
     assert len(receiver.bodies) == 1
     text = receiver.bodies[0]["text"]
-    assert text.startswith(f"{len(overdue)} Ordway invoices are more than 60 days past due")
+    assert text.startswith(
+        f"{len(overdue)} Ordway invoices and debit memos are more than 60 days past due"
+    )
     expected = ", ".join(f"{c} {v:,.2f}" for c, v in sorted(totals.items()))
     assert f"Total open: {expected}" in text
 
@@ -310,6 +299,7 @@ def cursors() -> dict[str, Any]:
     return {
         name: resources[name]["incremental"]["updated_date"]["last_value"]
         for name in INCREMENTAL_COLLECTIONS
+        if COLLECTIONS[name].cursor_field
     }
 
 

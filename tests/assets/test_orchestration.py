@@ -246,6 +246,7 @@ def test_overdue_alert_lists_count_totals_by_currency_and_the_top_ten():
         {
             "as_of_date": "2026-06-30",
             "invoice_id": f"INV-{i:05d}",
+            "document_type": "debit_memo" if i == 0 else "invoice",
             "customer_id": "C-00001",
             "currency": "EUR" if i % 2 else "USD",
             "balance": Decimal("100.05"),
@@ -257,8 +258,9 @@ def test_overdue_alert_lists_count_totals_by_currency_and_the_top_ten():
     assert alert is not None
     text = alert.text()
     assert text.splitlines()[0] == (
-        "12 Ordway invoices are more than 60 days past due (as of 2026-06-30)."
+        "12 Ordway invoices and debit memos are more than 60 days past due (as of 2026-06-30)."
     )
+    assert "- debit memo INV-00000 (C-00001): USD 100.05, 200 days past due" in text
     # 6 x 100.05 per currency
     assert "Total open: EUR 600.30, USD 600.30" in text
     assert "INV-00009" in text and "INV-00010" not in text
