@@ -178,6 +178,12 @@ class _Sandbox:
         """Configure outgoing webhooks (``ordway_sandbox/server/webhooks.py``)."""
         return self._call("POST", "/webhooks", json=dict(config))
 
+    def upsert(self, collection: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or replace one record (an edit in Ordway), delivering its webhook."""
+        return self._call(
+            "POST", "/upsert", json={"collection": collection, "record": dict(record)}
+        )
+
     def webhooks(self) -> dict[str, Any]:
         """The webhook settings (header names only) and the log of every delivery attempt."""
         return self._call("GET", "/webhooks")

@@ -145,6 +145,26 @@ def advance(app: SandboxApp, request: Request) -> Response:
     )
 
 
+def upsert(app: SandboxApp, request: Request) -> Response:
+    """``{"collection": name, "record": {...}}``: creates the record, or replaces the one with its
+    key (a user's edit in Ordway); a generated tenant stays generated (``advance`` rebuilds it
+    from the generator, dropping the edit). Delivers the change's webhook."""
+    body = _json_body(request)
+    name, record = body.get("collection"), body.get("record")
+    if not isinstance(name, str) or not isinstance(record, dict):
+        raise SettingsError('upsert needs {"collection": name, "record": {...}}')
+    before = app.state
+    if name not in before.collections:
+        raise SettingsError(f"no collection {name!r}")
+    key = before.collections[name].key
+    document = json.loads(before.to_json())
+    records = [r for r in document[name] if str(r.get(key)) != str(record.get(key))]
+    document[name] = [*records, record]
+    app.tenant.replace(document, app.generator)
+    delivered = app.webhooks.deliver(before, app.state)
+    return json_response(200, {"records": app.state.record_count, "webhooks": delivered})
+
+
 def get_webhooks(app: SandboxApp, request: Request) -> Response:
     return json_response(200, app.webhooks.to_json())
 
@@ -165,6 +185,7 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[SandboxApp, Request], Response]] =
     ("GET", "/_sandbox/options"): get_options,
     ("POST", "/_sandbox/options"): set_options,
     ("POST", "/_sandbox/advance"): advance,
+    ("POST", "/_sandbox/upsert"): upsert,
     ("GET", "/_sandbox/webhooks"): get_webhooks,
     ("POST", "/_sandbox/webhooks"): set_webhooks,
 }
