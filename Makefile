@@ -11,7 +11,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 
 .PHONY: help install lint format test test-reliability test-fast demo run ui bench sandbox \
-	snowflake-smoke snowflake-emulator dashboard mcp mcp-http clean chromium
+	snowflake-smoke snowflake-emulator dashboard mcp mcp-http webhooks clean chromium
 
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
@@ -22,6 +22,8 @@ help:
 	@echo "make dashboard - the finance dashboard on the published marts (DASHBOARD_HOST:DASHBOARD_PORT,"
 	@echo "               default http://127.0.0.1:8501), with the settings of .env"
 	@echo "make mcp    - the MCP server for agents on stdio (read-only, published marts; see README)"
+	@echo "make webhooks - the Ordway webhook receiver (WEBHOOK_HOST:WEBHOOK_PORT, default"
+	@echo "               http://127.0.0.1:8780/ordway/webhooks; needs WEBHOOK_SECRET), settings of .env"
 	@echo "make mcp-http - the same over streamable HTTP (MCP_HTTP_HOST:MCP_HTTP_PORT/mcp)"
 	@echo "make bench  - the performance benchmark (see README)"
 	@echo "make sandbox - serve a generated tenant on 127.0.0.1:8765 until Ctrl-C"
@@ -78,6 +80,10 @@ ui: $(STAMP)
 # make run. `make mcp` speaks MCP on stdout, so its command is not echoed (use `make -s mcp`).
 dashboard: $(STAMP)
 	$(BIN)/python -m apps.dashboard --env-file .env
+
+# The webhook receiver next to Dagster (README "Near real time (webhooks)").
+webhooks: $(STAMP)
+	$(BIN)/python -m pipelines.webhooks --env-file .env
 
 mcp: $(STAMP)
 	@$(BIN)/python -m apps.mcp_server --env-file .env

@@ -17,11 +17,12 @@ from assets.dbt_cli import dbt_project, dbt_resource
 from assets.ingest import build_raw_assets
 from assets.jobs import build_jobs
 from assets.partitions import monthly_partitions
-from assets.publish import build_published_marts, mart_keys
+from assets.publish import PUBLISHED_MARTS_KEY, build_published_marts, mart_keys
 from assets.resources import OrdwayResource
 from assets.schedules import build_schedules
 from assets.sensors import ALERT_SENSORS
 from assets.transform import build_dbt_assets
+from assets.webhooks import build_webhook_sync_sensor, ordway_payment_failure_alert
 from pipelines.config import warehouse_kind
 
 
@@ -40,7 +41,11 @@ def build_definitions() -> Definitions:
         asset_checks=ALL_CHECKS,
         jobs=jobs,
         schedules=build_schedules(jobs),
-        sensors=ALERT_SENSORS,
+        sensors=[
+            *ALERT_SENSORS,
+            build_webhook_sync_sensor([*dbt_assets.keys, PUBLISHED_MARTS_KEY]),
+            ordway_payment_failure_alert,
+        ],
         resources={"dbt": dbt_resource(warehouse), "ordway": OrdwayResource()},
     )
 

@@ -174,6 +174,20 @@ class _Sandbox:
     def put_tenant(self, tenant: Mapping[str, Any]) -> dict[str, Any]:
         return self._call("PUT", "/tenant", json=dict(tenant))
 
+    def set_webhooks(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Configure outgoing webhooks (``ordway_sandbox/server/webhooks.py``)."""
+        return self._call("POST", "/webhooks", json=dict(config))
+
+    def upsert(self, collection: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or replace one record (an edit in Ordway), delivering its webhook."""
+        return self._call(
+            "POST", "/upsert", json={"collection": collection, "record": dict(record)}
+        )
+
+    def webhooks(self) -> dict[str, Any]:
+        """The webhook settings (header names only) and the log of every delivery attempt."""
+        return self._call("GET", "/webhooks")
+
     def advance(self, days: int = 1) -> dict[str, Any]:
         """Rebuild a generated tenant ``days`` later; returns ``{"as_of", "start", "records"}``."""
         return self._call("POST", "/advance", params={"days": days})

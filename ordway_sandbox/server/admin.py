@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 from ordway_sandbox.server.faults import FaultConfig, SettingsError
 from ordway_sandbox.server.listing import ServeOptions
 from ordway_sandbox.server.state import AdvanceRefused, TenantError
+from ordway_sandbox.server.webhooks import WebhookConfig
 from ordway_sandbox.server.wire import (
     Request,
     Response,
@@ -126,10 +127,12 @@ def advance(app: SandboxApp, request: Request) -> Response:
         raise SettingsError(f"days must be an integer, got {days_param!r}") from None
     if days < 1:
         raise SettingsError("days must be >= 1")
+    before = app.state
     try:
         advanced = app.tenant.advance(days)
     except AdvanceRefused as exc:
         return conflict(str(exc))
+    delivered = app.webhooks.deliver(before, app.state)
     assert advanced.as_of is not None
     return json_response(
         200,
@@ -137,8 +140,38 @@ def advance(app: SandboxApp, request: Request) -> Response:
             "as_of": advanced.as_of.isoformat(),
             "start": advanced.start.isoformat() if advanced.start else None,
             "records": app.state.record_count,
+            "webhooks": delivered,
         },
     )
+
+
+def upsert(app: SandboxApp, request: Request) -> Response:
+    """``{"collection": name, "record": {...}}``: creates the record, or replaces the one with its
+    key (a user's edit in Ordway); a generated tenant stays generated (``advance`` rebuilds it
+    from the generator, dropping the edit). Delivers the change's webhook."""
+    body = _json_body(request)
+    name, record = body.get("collection"), body.get("record")
+    if not isinstance(name, str) or not isinstance(record, dict):
+        raise SettingsError('upsert needs {"collection": name, "record": {...}}')
+    before = app.state
+    if name not in before.collections:
+        raise SettingsError(f"no collection {name!r}")
+    key = before.collections[name].key
+    document = json.loads(before.to_json())
+    records = [r for r in document[name] if str(r.get(key)) != str(record.get(key))]
+    document[name] = [*records, record]
+    app.tenant.replace(document, app.generator)
+    delivered = app.webhooks.deliver(before, app.state)
+    return json_response(200, {"records": app.state.record_count, "webhooks": delivered})
+
+
+def get_webhooks(app: SandboxApp, request: Request) -> Response:
+    return json_response(200, app.webhooks.to_json())
+
+
+def set_webhooks(app: SandboxApp, request: Request) -> Response:
+    app.webhooks.configure(WebhookConfig.from_mapping(_json_body(request)))
+    return json_response(200, app.webhooks.to_json())
 
 
 ADMIN_ROUTES: dict[tuple[str, str], Callable[[SandboxApp, Request], Response]] = {
@@ -152,6 +185,9 @@ ADMIN_ROUTES: dict[tuple[str, str], Callable[[SandboxApp, Request], Response]] =
     ("GET", "/_sandbox/options"): get_options,
     ("POST", "/_sandbox/options"): set_options,
     ("POST", "/_sandbox/advance"): advance,
+    ("POST", "/_sandbox/upsert"): upsert,
+    ("GET", "/_sandbox/webhooks"): get_webhooks,
+    ("POST", "/_sandbox/webhooks"): set_webhooks,
 }
 
 

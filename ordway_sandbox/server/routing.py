@@ -25,6 +25,7 @@ from ordway_sandbox.server.endpoints import sub_resource
 from ordway_sandbox.server.faults import FaultConfig, FaultInjector, unavailable_response
 from ordway_sandbox.server.listing import Lister, ServeOptions, get_record
 from ordway_sandbox.server.state import GeneratorParams, TenantState, TenantStore
+from ordway_sandbox.server.webhooks import WebhookSender
 from ordway_sandbox.server.wire import (
     Request,
     Response,
@@ -57,6 +58,7 @@ class SandboxApp:
         self._auth = Authenticator(credentials)
         self._lister = Lister()
         self._stats = Stats()
+        self.webhooks = WebhookSender()
 
     # ---- state and configuration
 
@@ -142,8 +144,12 @@ class SandboxApp:
         return self._lister.children(state, link, route[1], route[2], query, options, self.injector)
 
     def _delete(self, name: str, record_key: str) -> Response:
-        """A hard delete, answered 204 with an empty body."""
-        return Response(204) if self.tenant.delete(name, record_key) else not_found(name)
+        """A hard delete, answered 204 with an empty body (after its webhook, if configured)."""
+        before = self.state
+        if not self.tenant.delete(name, record_key):
+            return not_found(name)
+        self.webhooks.deliver(before, self.state)
+        return Response(204)
 
 
 # --------------------------------------------------------------------------- HTTP

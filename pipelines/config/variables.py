@@ -444,6 +444,34 @@ _VARIABLES = [
         bounded(0.1, 600),
         default="10",
     ),
+    # ---- the webhook receiver (pipelines/webhooks/) and its sensors
+    Variable(
+        "WEBHOOK_SECRET",
+        "shared secret Ordway sends in WEBHOOK_SECRET_HEADER (the receiver needs it)",
+        "webhooks",
+        text,
+        secret=True,
+    ),
+    Variable(
+        "WEBHOOK_SECRET_HEADER",
+        "custom header of the Ordway webhook that carries WEBHOOK_SECRET",
+        "webhooks",
+        text,
+        default="X-Ordway-Webhook-Token",
+    ),
+    Variable(
+        "WEBHOOK_HOST", "address the receiver listens on", "webhooks", text, default="127.0.0.1"
+    ),
+    Variable(
+        "WEBHOOK_PORT", "its port", "webhooks", bounded(1, 65535, integer=True), default="8780"
+    ),
+    Variable(
+        "WEBHOOK_DB_PATH",
+        "SQLite file of received, rejected and alerted webhook deliveries (receiver and sensors)",
+        "webhooks, Dagster",
+        path,
+        default="data/webhooks.sqlite3",
+    ),
     # ---- the deployed Dagster instance (deploy/dagster.yaml)
     Variable("DAGSTER_POSTGRES_HOST", "PostgreSQL host", "deployed Dagster"),
     Variable("DAGSTER_POSTGRES_PORT", "PostgreSQL port", "deployed Dagster"),

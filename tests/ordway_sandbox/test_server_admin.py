@@ -90,7 +90,12 @@ def test_advance_rebuilds_days_later_with_the_same_start_and_swaps(
     assert len(before) == 10
     response = httpx.post(root + "/_sandbox/advance", params={"days": 3})
     assert response.status_code == 200
-    assert response.json() == {"as_of": "2024-01-13", "start": "2024-01-01", "records": 13}
+    assert response.json() == {
+        "as_of": "2024-01-13",
+        "start": "2024-01-01",
+        "records": 13,
+        "webhooks": {"envelopes": 0, "attempts": 0, "delivered": 0, "failed": 0},  # none set
+    }
     assert fake_generator[-1] == (3, 9, dt.date(2024, 1, 13), dt.date(2024, 1, 1))
     after = httpx.get(root + "/api/v1/invoices", headers=headers, params={"size": 50}).json()
     assert [r["id"] for r in after][:3] == ["INV-00013", "INV-00012", "INV-00011"]
