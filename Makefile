@@ -16,7 +16,7 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 help:
 	@echo "make demo   - start the Ordway sandbox, run the nightly job into DuckDB, print a summary"
 	@echo "make test   - lint (ruff, sqlfluff) and the test suite (all but tests/reliability/)"
-	@echo "make test-reliability - the end-to-end reliability suite (tests/reliability/)"
+	@echo "make test-reliability - the reliability suite (tests/reliability/) and the other e2e-marked scenarios"
 	@echo "make run    - run the nightly job once with the settings of .env (exit 1 on a failed run or blocking check)"
 	@echo "make ui     - dagster dev with this workspace"
 	@echo "make dashboard - the finance dashboard on the published marts (DASHBOARD_HOST:DASHBOARD_PORT,"
@@ -49,18 +49,20 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The reliability suite (real Dagster runs killed, raced and scanned; a week of nightly runs)
-# takes as long as everything else together, so it has its own target; CI runs both.
+# The reliability suite (tests/reliability/: real Dagster runs killed, raced and scanned; a week
+# of nightly runs) and the longest end-to-end scenarios elsewhere (marked `e2e`: the Dagster UI in
+# chromium, every account profile, webhooks to marts) take as long as everything else together,
+# so they have their own target; CI runs both.
 test: lint chromium
-	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability
+	$(BIN)/python -m pytest -n 2 --dist loadfile --ignore=tests/reliability -m "not e2e"
 
-# Debian's chromium for the UI screenshot test (tests/assets/test_ui_screenshot.py). Skipped when
+# Debian's chromium for the browser tests (the dashboard; the Dagster UI, e2e). Skipped when
 # /usr/bin/chromium exists; otherwise installed with apt-get (root, as in CI).
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
-test-reliability: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests/reliability
+test-reliability: $(STAMP) chromium
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m e2e
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"

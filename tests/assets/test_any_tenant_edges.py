@@ -26,7 +26,7 @@ from tests.assets.test_any_tenant_profiles import (
 )
 from tests.support.nightly import night_env, run_night
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from ordway_sandbox.process import SandboxProcess
 from tests.support import oracles
 from tests.support.nightly import Night, night_env, run_night
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 AS_OF = "2026-04-30"
 PARTITION = "2026-04-29"

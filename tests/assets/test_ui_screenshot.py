@@ -31,7 +31,7 @@ from pipelines.ordway.contract import INCREMENTAL_COLLECTIONS
 from tests.support.browser import CHROMIUM, TEST_OUTPUT, DagsterGraphQL, chromium
 from tests.support.paths import REPO_ROOT
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 OUTPUT = TEST_OUTPUT / "dagster-ui"
 ARR_KEY = ["marts", "fct_arr_movements"]

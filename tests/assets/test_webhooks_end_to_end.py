@@ -33,7 +33,7 @@ from tests.support.slack import WebhookReceiver
 from tests.support.source import table_rows
 from tests.support.webhooks import HEADER, SECRET, ReceiverProcess
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dagster_e2e")]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.xdist_group("dagster_e2e")]
 
 AS_OF = "2026-06-20"
 NEXT_DAY = "2026-06-21"
