@@ -165,6 +165,11 @@ def _incremental_resource(
             "%s: %d records read, %d already loaded unchanged", collection.name, len(seen), skipped
         )
 
+    return _merged_resource(collection, extract)
+
+
+def _merged_resource(collection: Collection, extract: Any) -> Any:
+    """The dlt resource of an incremental collection: merged on its key, columns declared."""
     return dlt.resource(
         extract,
         name=collection.name,
@@ -290,16 +295,7 @@ def _per_customer_resource(
             len(seen),
         )
 
-    return dlt.resource(
-        extract,
-        name=collection.name,
-        write_disposition=MERGE,
-        primary_key=collection.primary_key,
-        columns=resource_columns(collection),
-        nested_hints=nested_hints(collection),
-        max_table_nesting=MAX_TABLE_NESTING,
-        parallelized=True,
-    )
+    return _merged_resource(collection, extract)
 
 
 def _parent_version(collection: Collection, record: Any) -> tuple[str, datetime]:
