@@ -116,4 +116,5 @@ def test_every_secret_is_marked_so_and_every_credential_is_a_secret() -> None:
         "SNOWFLAKE_PRIVATE_KEY",
         "SNOWFLAKE_PRIVATE_KEY_PASSPHRASE",
         "DAGSTER_POSTGRES_PASSWORD",
+        "WEBHOOK_SECRET",
     } == secrets
