@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import webhook_latency
 from ordway_sandbox.process import SandboxProcess, credentials_env
 from ordway_sandbox.tenant import GENERATOR_VERSION, default_start
 from pipelines.ordway.contract import COLLECTIONS, INCREMENTAL_COLLECTIONS
@@ -728,6 +729,12 @@ def main() -> int:
         "summaries": summaries,
         "runs": raw,
     }
+    try:  # delivery -> receiver -> sensor -> targeted run -> published mart (small tenant)
+        report["webhook_latency"] = webhook_latency.measure()
+        print(webhook_latency.describe(report["webhook_latency"]), flush=True)
+    except RuntimeError as exc:
+        print(f"webhook latency failed: {str(exc)[-600:]}", flush=True)
+        report["webhook_latency"] = {"error": str(exc)[-600:]}
     report["table"] = table(summaries)
     report["goals"] = goals(summaries, config)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -245,3 +245,116 @@ def invoices_off_their_applications(tenant: Mapping[str, Any]) -> set[str]:
         and i["status"] != "Reversed"
         and money(i["invoice_amount"]) + settled[i["id"]] != money(i["balance"])
     }
+
+
+PAYMENT_RUN_MAX_ATTEMPTS = 3
+PAYMENT_RETRY_DAYS = 7
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value not in (None, "", "-") else None
+
+
+def _count(value: Any) -> int:
+    return int(value) if value not in (None, "", "-") else 0
+
+
+def payment_failures(tenant: Mapping[str, Any], as_of: date) -> dict[str, dict[str, Any]]:
+    """fct_payment_failures by the rules of revenue-rules §10, written from the page: failed
+    payment id -> its row (customer, currency, date, amount, method, reason, run, counters,
+    outcome, the resolving payment or credit and its date, days to resolution)."""
+    invoices = {i["id"]: i for i in tenant.get("invoices", [])}
+
+    def owed_by(applications: Iterable[Mapping[str, Any]], day: date, settled: bool) -> bool:
+        """Some application is to a non-Draft invoice dated on or before ``day`` (and, when
+        ``settled``, whose balance is now <= 0)."""
+        for application in applications:
+            invoice = invoices.get(application["id"])
+            if invoice is None or invoice["status"] == "Draft":
+                continue
+            if _day(invoice["invoice_date"]) <= day and (
+                not settled or money(invoice["balance"]) <= 0
+            ):
+                return True
+        return False
+
+    payments = [
+        p
+        for p in tenant.get("payments", [])
+        if _day(p["payment_date"]) is not None and _day(p["payment_date"]) <= as_of
+    ]
+    failed = [p for p in payments if p["status"] == "Failed"]
+    received = [p for p in payments if p["status"] in COLLECTED_PAYMENT_STATUSES]
+    credits = [
+        c
+        for c in tenant.get("credits", [])
+        if c["status"] in ISSUED_CREDIT_STATUSES and _day(c["credit_date"]) <= as_of
+    ]
+    rows = {}
+    for f in failed:
+        day, run = _day(f["payment_date"]), f.get("payment_run_id") or None
+        attempt = _count(f.get("failed_attempt"))
+        same = [
+            p
+            for p in received
+            if (p["customer_id"], p["currency"]) == (f["customer_id"], f["currency"])
+            and _day(p["payment_date"]) >= day
+            and owed_by(p.get("invoices") or [], day, settled=False)
+            and (
+                money(p["payment_amount"]) == money(f["payment_amount"])
+                or (
+                    run is not None
+                    and bool(p.get("payment_run_id"))
+                    and _count(p.get("retried_attempts")) >= attempt
+                )
+            )
+        ]
+        recovery = min(same, key=lambda p: (_day(p["payment_date"]), p["id"]), default=None)
+        offs = [
+            c
+            for c in credits
+            if (c["customer_id"], c["currency"]) == (f["customer_id"], f["currency"])
+            and _day(c["credit_date"]) >= day
+            and owed_by(c.get("invoices") or [], day, settled=True)
+        ]
+        write_off = min(offs, key=lambda c: (_day(c["credit_date"]), c["id"]), default=None)
+        resolved = None
+        if recovery is not None:
+            outcome, resolved = "recovered", _day(recovery["payment_date"])
+        elif write_off is not None:
+            outcome, resolved = "written_off", _day(write_off["credit_date"])
+        else:
+            outcome = "failed"
+            if run is not None:
+                later = [
+                    p
+                    for p in failed
+                    if (p["customer_id"], p["currency"]) == (f["customer_id"], f["currency"])
+                    and p.get("payment_run_id")
+                    and _day(p["payment_date"]) >= day
+                ]
+                highest = max(_count(p.get("failed_attempt")) for p in later)
+                latest = max(_day(p["payment_date"]) for p in later)
+                if (
+                    attempt < PAYMENT_RUN_MAX_ATTEMPTS
+                    and highest < PAYMENT_RUN_MAX_ATTEMPTS
+                    and (as_of - latest).days <= PAYMENT_RETRY_DAYS
+                ):
+                    outcome = "retrying"
+        rows[f["id"]] = {
+            "customer_id": f["customer_id"],
+            "currency": f["currency"],
+            "payment_date": day,
+            "payment_amount": money(f["payment_amount"]),
+            "payment_method": f.get("payment_method") or None,
+            "failure_reason": f.get("failure_reason") or None,
+            "payment_run_id": run,
+            "failed_attempt": attempt,
+            "retried_attempts": _count(f.get("retried_attempts")),
+            "outcome": outcome,
+            "recovered_by_payment_id": recovery["id"] if outcome == "recovered" else None,
+            "written_off_by_credit_id": write_off["id"] if outcome == "written_off" else None,
+            "resolved_date": resolved,
+            "days_to_resolution": (resolved - day).days if resolved else None,
+        }
+    return rows

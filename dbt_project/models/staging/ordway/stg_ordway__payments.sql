@@ -14,6 +14,10 @@ select
     {{ ordway_field(columns, 'payment_type', 'varchar') }} as payment_type,
     {{ ordway_field(columns, 'payment_method', 'varchar') }} as payment_method,
     {{ ordway_field(columns, 'currency', 'varchar') }} as currency,
+    {{ ordway_field(columns, 'failed_attempt', 'integer') }} as failed_attempt,
+    {{ ordway_field(columns, 'retried_attempts', 'integer') }} as retried_attempts,
+    {{ ordway_field(columns, 'failure_reason', 'varchar') }} as failure_reason,
+    {{ ordway_field(columns, 'payment_run_id', 'varchar') }} as payment_run_id,
     {{ ordway_field(columns, 'created_date', none) }} as created_at,
     {{ ordway_field(columns, 'updated_date', none) }} as updated_at
 from {{ ordway_from('payments') }} as raw
