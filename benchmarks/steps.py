@@ -4,12 +4,14 @@
     python -m benchmarks.steps extract --mode full|incremental [--resources a,b] [--start D]
     python -m benchmarks.steps tap --base-url URL --workdir DIR
     python -m benchmarks.steps dagster-overhead
+    python -m benchmarks.steps dagster-steps   # DAGSTER_HOME of a finished nightly job
 
 `extract` reads the usual ORDWAY_* / DUCKDB_PATH / DLT_PIPELINES_DIR variables and calls
 `pipelines.ordway.pipeline.run_extract`, exactly what the CLI and Dagster call. `tap` runs
 Singer's tap-ordway (its own virtualenv, `ordway_sandbox/tap_ordway.py`) with every stream
 selected, its output to /dev/null. `dagster-overhead` times what the nightly Dagster job does
-before any work: imports, `dbt parse`, building the definitions. Each step prints
+before any work: imports, `dbt parse`, building the definitions; `dagster-steps` reads the
+last run of a DAGSTER_HOME and says where its time went, step by step. Each step prints
 one JSON object on its last stdout line. The driver reads the child's peak RSS from `wait4`, so
 memory figures are those of the measured step alone, never of the driver that holds tenants.
 """
@@ -242,6 +244,61 @@ def dagster_overhead() -> dict[str, Any]:
     }
 
 
+#: Steps of the nightly job that do the work the benchmark also measures on its own.
+EXTRACT_STEPS = ("ordway_raw_full_refresh", "ordway_raw_incremental")
+DBT_STEP = "ordway_dbt_assets"
+
+
+def dagster_steps() -> dict[str, Any]:
+    """Where the last run of DAGSTER_HOME spent its time, from its event log (public API:
+    `DagsterInstance.all_logs`): each step's seconds (STEP_START to STEP_SUCCESS/FAILURE), the
+    time before the first step and after the last, and the dbt step split into before the
+    `dbt` command, the command (dagster-dbt's "Running/Finished dbt command" messages) and
+    after it (the held events, the models' metadata queries)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    instance = DagsterInstance.get()
+    runs = instance.get_runs(limit=1)
+    if not runs:
+        raise SystemExit("dagster-steps: no run in DAGSTER_HOME")
+    logs = instance.all_logs(runs[0].run_id)
+    starts: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    dbt_command: dict[str, float] = {}
+    run_start = run_end = None
+    for entry in logs:
+        kind = entry.dagster_event_type
+        if kind == DagsterEventType.RUN_START:
+            run_start = entry.timestamp
+        elif kind in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE):
+            run_end = entry.timestamp
+        elif kind == DagsterEventType.STEP_START and entry.step_key:
+            starts[entry.step_key] = entry.timestamp
+        elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            if entry.step_key in starts:
+                steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
+        elif entry.step_key == DBT_STEP and entry.user_message:
+            if entry.user_message.startswith("Running dbt command"):
+                dbt_command["start"] = entry.timestamp
+            elif entry.user_message.startswith("Finished dbt command"):
+                dbt_command["end"] = entry.timestamp
+    result: dict[str, Any] = {
+        "run_s": run_end - run_start if run_start and run_end else None,
+        "steps_s": steps,
+        "extract_steps_s": sum(steps.get(k, 0.0) for k in EXTRACT_STEPS),
+        "dbt_step_s": steps.get(DBT_STEP),
+    }
+    other = [v for k, v in steps.items() if k not in (*EXTRACT_STEPS, DBT_STEP)]
+    result["other_steps_s"] = sum(other)
+    if DBT_STEP in starts and {"start", "end"} <= dbt_command.keys():
+        result["dbt_before_command_s"] = dbt_command["start"] - starts[DBT_STEP]
+        result["dbt_command_s"] = dbt_command["end"] - dbt_command["start"]
+        result["dbt_after_command_s"] = steps.get(DBT_STEP, 0.0) - (
+            dbt_command["end"] - starts[DBT_STEP]
+        )
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.steps")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -255,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     tap_cmd.add_argument("--base-url", required=True)
     tap_cmd.add_argument("--workdir", required=True, type=Path)
     commands.add_parser("dagster-overhead")
+    commands.add_parser("dagster-steps")
     args = parser.parse_args(argv)
     if args.command == "ceiling":
         result = ceiling(args.base_url, args.threads)
@@ -262,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         result = tap(args.base_url, args.workdir)
     elif args.command == "dagster-overhead":
         result = dagster_overhead()
+    elif args.command == "dagster-steps":
+        result = dagster_steps()
     else:
         resources = [r for r in args.resources.split(",") if r] or None
         result = extract(args.mode, resources)
