@@ -27,7 +27,8 @@ process so that peak RSS is the step's own (`wait4`):
 
 Each figure is the median of BENCH_REPEATS runs (default 3 for tenants up to 1,000 customers, 2
 above; the end-to-end job, which repeats the nightly and dbt build, runs BENCH_E2E_REPEATS=1).
-Prints one table and writes benchmarks/results/latest.json and benchmarks/RESULTS.md.
+Prints one table and writes benchmarks/results/latest.json and latest.md; a complete run (the
+default sizes, nothing skipped, not quick) also rewrites benchmarks/RESULTS.md.
 
 Knobs (environment): BENCH_SIZES, BENCH_REPEATS, BENCH_QUICK, BENCH_SEED (42), BENCH_AS_OF
 (2026-06-30), BENCH_MID_MONTH (BENCH_AS_OF - 15 days), BENCH_RATE (10), BENCH_RATE_DAYS (auto:
@@ -60,6 +61,8 @@ from pipelines.ordway.contract import COLLECTIONS, INCREMENTAL_COLLECTIONS
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 RESULTS_MD = REPO_ROOT / "benchmarks" / "RESULTS.md"
+#: The sizes of a complete run (the only one that rewrites RESULTS.md).
+DEFAULT_SIZES = (1000, 10000)
 STEPS = ("ceiling", "full", "tap", "nightly", "ratelimited", "dbt", "e2e")
 ONE_DAY = dt.timedelta(days=1)
 
@@ -88,7 +91,8 @@ class Config:
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
         quick = env.get("BENCH_QUICK", "") not in ("", "0", "false")
-        sizes = env.get("BENCH_SIZES") or ("200" if quick else "1000,10000")
+        default = ",".join(str(n) for n in DEFAULT_SIZES)
+        sizes = env.get("BENCH_SIZES") or ("200" if quick else default)
         repeats = env.get("BENCH_REPEATS") or ("1" if quick else "")
         skip = frozenset(s for s in env.get("BENCH_SKIP", "").split(",") if s)
         unknown = skip - set(STEPS)
@@ -892,12 +896,14 @@ def main() -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "latest.json").write_text(json.dumps(report, indent=2, default=str))
     text = markdown(report)
-    complete = not config.quick and not config.skip
+    (RESULTS_DIR / "latest.md").write_text(text, encoding="utf-8")
+    complete = not config.quick and not config.skip and config.sizes == DEFAULT_SIZES
     if complete:
         RESULTS_MD.write_text(text, encoding="utf-8")
     print()
     print(text)
-    print(f"wrote {RESULTS_DIR / 'latest.json'}" + (f" and {RESULTS_MD}" if complete else ""))
+    written = [RESULTS_DIR / "latest.json", RESULTS_DIR / "latest.md"]
+    print("wrote " + ", ".join(map(str, [*written, *([RESULTS_MD] if complete else [])])))
     return 0
 
 
