@@ -2,9 +2,16 @@
 
     python -m benchmarks.steps ceiling --base-url URL [--threads 4]
     python -m benchmarks.steps extract --mode full|incremental [--resources a,b] [--start D]
+    python -m benchmarks.steps tap --base-url URL --workdir DIR
+    python -m benchmarks.steps dagster-overhead
+    python -m benchmarks.steps dagster-steps   # DAGSTER_HOME of a finished nightly job
 
 `extract` reads the usual ORDWAY_* / DUCKDB_PATH / DLT_PIPELINES_DIR variables and calls
-`pipelines.ordway.pipeline.run_extract`, exactly what the CLI and Dagster call. Each step prints
+`pipelines.ordway.pipeline.run_extract`, exactly what the CLI and Dagster call. `tap` runs
+Singer's tap-ordway (its own virtualenv, `ordway_sandbox/tap_ordway.py`) with every stream
+selected, its output to /dev/null. `dagster-overhead` times what the nightly Dagster job does
+before any work: imports, `dbt parse`, building the definitions; `dagster-steps` reads the
+last run of a DAGSTER_HOME and says where its time went, step by step. Each step prints
 one JSON object on its last stdout line. The driver reads the child's peak RSS from `wait4`, so
 memory figures are those of the measured step alone, never of the driver that holds tenants.
 """
@@ -14,10 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -189,6 +198,107 @@ def extract(mode: str, resources: list[str] | None) -> dict[str, Any]:
     }
 
 
+def tap(base_url: str, workdir: Path) -> dict[str, Any]:
+    """Singer's tap-ordway: discovery, then one sync of every stream with its Singer messages
+    written to /dev/null (timed: the sync). The tap is installed before the clock starts."""
+    from ordway_sandbox.tap_ordway import discover, sync, tap_config, tap_environment
+
+    python = tap_environment()
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = tap_config(base_url)
+    started = time.perf_counter()
+    catalog = discover(python, config, workdir)
+    discovered = time.perf_counter()
+    sync(python, config, catalog, workdir, stdout=subprocess.DEVNULL)
+    done = time.perf_counter()
+    return {
+        "wall_s": done - discovered,
+        "discover_s": discovered - started,
+        "streams": len(catalog["streams"]),
+    }
+
+
+def dagster_overhead() -> dict[str, Any]:
+    """What `scripts.run_nightly` spends before its first step: importing Dagster and the code
+    location, `dbt parse` (forced: the manifest the definitions need), building the definitions
+    and resolving the nightly job. The interpreter's start is the child's wall time minus these."""
+    started = time.perf_counter()
+    import dagster  # noqa: F401
+    import dagster_dbt  # noqa: F401
+
+    from assets.dbt_cli import prepare_dbt_manifest
+
+    imported = time.perf_counter()
+    prepare_dbt_manifest(force=True)
+    parsed = time.perf_counter()
+    from assets.definitions import defs
+    from assets.jobs import NIGHTLY_JOB_NAME
+
+    defs.resolve_job_def(NIGHTLY_JOB_NAME)
+    built = time.perf_counter()
+    return {
+        "in_process_s": built - started,
+        "imports_s": imported - started,
+        "dbt_parse_s": parsed - imported,
+        "definitions_s": built - parsed,
+    }
+
+
+#: Steps of the nightly job that do the work the benchmark also measures on its own.
+EXTRACT_STEPS = ("ordway_raw_full_refresh", "ordway_raw_incremental")
+DBT_STEP = "ordway_dbt_assets"
+
+
+def dagster_steps() -> dict[str, Any]:
+    """Where the last run of DAGSTER_HOME spent its time, from its event log (public API:
+    `DagsterInstance.all_logs`): each step's seconds (STEP_START to STEP_SUCCESS/FAILURE), the
+    time before the first step and after the last, and the dbt step split into before the
+    `dbt` command, the command (dagster-dbt's "Running/Finished dbt command" messages) and
+    after it (the held events, the models' metadata queries)."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    instance = DagsterInstance.get()
+    runs = instance.get_runs(limit=1)
+    if not runs:
+        raise SystemExit("dagster-steps: no run in DAGSTER_HOME")
+    logs = instance.all_logs(runs[0].run_id)
+    starts: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    dbt_command: dict[str, float] = {}
+    run_start = run_end = None
+    for entry in logs:
+        kind = entry.dagster_event_type
+        if kind == DagsterEventType.RUN_START:
+            run_start = entry.timestamp
+        elif kind in (DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE):
+            run_end = entry.timestamp
+        elif kind == DagsterEventType.STEP_START and entry.step_key:
+            starts[entry.step_key] = entry.timestamp
+        elif kind in (DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE):
+            if entry.step_key in starts:
+                steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
+        elif entry.step_key == DBT_STEP and entry.user_message:
+            if entry.user_message.startswith("Running dbt command"):
+                dbt_command["start"] = entry.timestamp
+            elif entry.user_message.startswith("Finished dbt command"):
+                dbt_command["end"] = entry.timestamp
+    result: dict[str, Any] = {
+        "run_s": run_end - run_start if run_start and run_end else None,
+        "steps_s": steps,
+        "extract_steps_s": sum(steps.get(k, 0.0) for k in EXTRACT_STEPS),
+        "dbt_step_s": steps.get(DBT_STEP),
+    }
+    other = [v for k, v in steps.items() if k not in (*EXTRACT_STEPS, DBT_STEP)]
+    result["other_steps_s"] = sum(other)
+    if DBT_STEP in starts and {"start", "end"} <= dbt_command.keys():
+        result["dbt_before_command_s"] = dbt_command["start"] - starts[DBT_STEP]
+        result["dbt_command_s"] = dbt_command["end"] - dbt_command["start"]
+        result["dbt_after_command_s"] = steps.get(DBT_STEP, 0.0) - (
+            dbt_command["end"] - starts[DBT_STEP]
+        )
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.steps")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -198,9 +308,20 @@ def main(argv: list[str] | None = None) -> int:
     extract_cmd = commands.add_parser("extract")
     extract_cmd.add_argument("--mode", choices=["full", "incremental"], required=True)
     extract_cmd.add_argument("--resources", default="")
+    tap_cmd = commands.add_parser("tap")
+    tap_cmd.add_argument("--base-url", required=True)
+    tap_cmd.add_argument("--workdir", required=True, type=Path)
+    commands.add_parser("dagster-overhead")
+    commands.add_parser("dagster-steps")
     args = parser.parse_args(argv)
     if args.command == "ceiling":
         result = ceiling(args.base_url, args.threads)
+    elif args.command == "tap":
+        result = tap(args.base_url, args.workdir)
+    elif args.command == "dagster-overhead":
+        result = dagster_overhead()
+    elif args.command == "dagster-steps":
+        result = dagster_steps()
     else:
         resources = [r for r in args.resources.split(",") if r] or None
         result = extract(args.mode, resources)

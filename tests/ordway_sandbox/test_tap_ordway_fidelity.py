@@ -4,7 +4,8 @@ accept every served field shape), and reads the same ids as our source, collecti
 
 The tap's schemas are the public clients' evidence of the real shapes (ordway-api.md §11); where
 the recorded traffic and the schemas disagree, ordway_sandbox/README.md ("Fidelity") says which
-the sandbox follows. The tap is installed once under ``.cache/`` (PyPI needed on that first run).
+the sandbox follows. The tap is installed once under ``.cache/`` by
+``ordway_sandbox/tap_ordway.py`` (PyPI needed on that first run).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ordway_sandbox.process import SandboxProcess, credentials_env
+from ordway_sandbox.tap_ordway import tap_config
 from pipelines.ordway.contract import COLLECTIONS, DATASET_NAME
 from pipelines.ordway.pipeline import make_pipeline, run_extract
 from tests.support.source import connect, settings_for
@@ -40,15 +42,7 @@ def test_tap_ordway_reads_every_stream_of_the_sandbox_and_the_same_ids_as_our_so
         tenant = sandbox.get_tenant()
         settings = settings_for(sandbox, tmp_path)
         run_extract(settings, "full", pipeline=make_pipeline(settings))
-        env = credentials_env()
-        config = {
-            "company": env["ORDWAY_COMPANY"],
-            "api_key": env["ORDWAY_API_KEY"],
-            "user_email": env["ORDWAY_USER_EMAIL"],
-            "user_token": env["ORDWAY_USER_TOKEN"],
-            "start_date": "2000-01-01T00:00:00Z",
-            "api_url": sandbox.base_url,
-        }
+        config = tap_config(sandbox.base_url, credentials_env())
         records, stderr = run_tap(python, config, tmp_path)
 
     assert set(STREAMS) == set(records), (set(STREAMS) ^ set(records), stderr[-2000:])

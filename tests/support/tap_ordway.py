@@ -1,26 +1,18 @@
-"""Singer's tap-ordway, a public client written against the real Ordway API, in a virtual
-environment of its own (never the project's): installed from PyPI on first use under
-``.cache/tap-ordway-<version>/`` (git-ignored) and reused afterwards, so only the first run needs
-the network. Used by tests/ordway_sandbox/test_tap_ordway_fidelity.py.
+"""The fidelity test's view of Singer's tap-ordway (installed and run by
+``ordway_sandbox/tap_ordway.py``, which the benchmark uses too): which of our collections each
+tap stream reads, and the primary keys of the records a sync emitted. Used by
+tests/ordway_sandbox/test_tap_ordway_fidelity.py.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.support.paths import REPO_ROOT
-
-TAP_VERSION = "0.4.6"
-CACHE_DIR = REPO_ROOT / ".cache"
-#: Runs the tap's console entry point with the environment's own interpreter.
-_ENTRY = "import sys, tap_ordway; sys.exit(tap_ordway.main())"
+from ordway_sandbox.tap_ordway import TapError, discover, sync, tap_environment
 
 #: Tap stream -> (our collection, the child path within it); the tap's primary key is its
 #: first key property (``<singular>_id``, or ``code`` / ``name``).
@@ -53,62 +45,14 @@ STREAMS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-class TapError(AssertionError):
-    """The tap could not be installed or did not finish cleanly (the message has its stderr)."""
-
-
-def tap_environment(version: str = TAP_VERSION) -> Path:
-    """The interpreter of a virtual environment holding ``tap-ordway==version`` (created with
-    ``python -m venv`` and pip on first use, under a file lock so parallel tests install once)."""
-    home = CACHE_DIR / f"tap-ordway-{version}"
-    python = home / "bin" / "python"
-    marker = home / ".installed"
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    with (CACHE_DIR / f"tap-ordway-{version}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not marker.exists():
-            _run([sys.executable, "-m", "venv", "--clear", str(home)], "create the venv")
-            _run(
-                [str(python), "-m", "pip", "install", "--quiet", f"tap-ordway=={version}"],
-                f"pip install tap-ordway=={version} (needs PyPI once)",
-            )
-            marker.write_text(version)
-    return python
-
-
-def _run(command: list[str], what: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    if done.returncode != 0:
-        raise TapError(f"could not {what}: exit {done.returncode}\n{done.stderr[-3000:]}")
-
-
-def select_all(catalog: Mapping[str, Any]) -> dict[str, Any]:
-    """The discovered catalog with every stream selected (Singer: ``selected`` on the stream's
-    empty breadcrumb)."""
-    selected = json.loads(json.dumps(catalog))
-    for stream in selected["streams"]:
-        entries = stream.setdefault("metadata", [])
-        top = next((m for m in entries if m.get("breadcrumb") == []), None)
-        if top is None:
-            top = {"breadcrumb": [], "metadata": {}}
-            entries.append(top)
-        top["metadata"]["selected"] = True
-    return selected
-
-
 def run_tap(
     python: Path, config: Mapping[str, Any], workdir: Path
 ) -> tuple[dict[str, list[str]], str]:
     """Discover, select every stream, sync. Returns (the primary keys of the RECORD messages by
     stream, the tap's stderr); raises TapError when a step exits non-zero."""
-    config_path = workdir / "config.json"
-    config_path.write_text(json.dumps(config))
-    discovered = _tap(python, ["--config", str(config_path), "--discover"])
-    catalog = select_all(json.loads(discovered.stdout))
+    catalog = discover(python, config, workdir)
     keys = {s["tap_stream_id"]: s["key_properties"][0] for s in catalog["streams"]}
-    catalog_path = workdir / "catalog.json"
-    catalog_path.write_text(json.dumps(catalog))
-    synced = _tap(python, ["--config", str(config_path), "--catalog", str(catalog_path)])
+    synced = sync(python, config, catalog, workdir)
     records: dict[str, list[str]] = defaultdict(list)
     for line in synced.stdout.splitlines():
         message = json.loads(line)
@@ -118,15 +62,4 @@ def run_tap(
     return dict(records), synced.stderr
 
 
-def _tap(python: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(python), "-c", _ENTRY, *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        step = "discovery" if "--discover" in args else "sync"
-        raise TapError(f"tap-ordway {step} exited {done.returncode}:\n{done.stderr[-4000:]}")
-    return done
+__all__ = ["STREAMS", "TapError", "run_tap", "tap_environment"]
