@@ -5,7 +5,7 @@
   ``dagster/row_count``. dagster-dbt's ``fetch_row_counts()`` / ``fetch_column_metadata()``
   query through the dbt adapter *while* dbt runs; on DuckDB the dbt process holds the file, so
   those queries cannot open it. Reading after dbt exits, under the same warehouse lock, works on
-  both warehouses and costs one ``count(*)`` per table.
+  both warehouses and costs one query counting every table.
 - Headline figures, as plain numbers so the UI plots them run after run:
   ``fct_arr_movements``: ``closing_arr_<reporting currency>`` (the newest month's closing ARR);
   ``fct_revenue_monthly``: ``recognized_revenue_last_closed_month_<reporting currency>`` (the
@@ -140,6 +140,7 @@ def table_metadata(keys: Iterable[AssetKey]) -> dict[AssetKey, dict[str, Any]]:
             list(physical.values()),
         )
     }
+    counts = _row_counts([r for r in wanted if kinds.get(r) == "BASE TABLE"])
     result: dict[AssetKey, dict[str, Any]] = {}
     for relation, key in wanted.items():
         metadata: dict[str, Any] = {}
@@ -147,11 +148,21 @@ def table_metadata(keys: Iterable[AssetKey]) -> dict[AssetKey, dict[str, Any]]:
             metadata["dagster/column_schema"] = MetadataValue.table_schema(
                 TableSchema(columns=columns[relation])
             )
-        if kinds.get(relation) == "BASE TABLE":
-            rows = query(f"SELECT count(*) AS n FROM {relation[0]}.{relation[1]}")
-            metadata["dagster/row_count"] = MetadataValue.int(int(rows[0]["n"]))
+        if relation in counts:
+            metadata["dagster/row_count"] = MetadataValue.int(counts[relation])
         result[key] = metadata
     return result
+
+
+def _row_counts(relations: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """``count(*)`` of each table, in one query (one connection, one round trip)."""
+    if not relations:
+        return {}
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS i, count(*) AS n FROM {schema}.{table}"
+        for i, (schema, table) in enumerate(relations)
+    )
+    return {relations[int(row["i"])]: int(row["n"]) for row in query(union)}
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:

@@ -158,7 +158,7 @@ _PAYMENT = _types(
     numbers="conversion_rate",
     integers="failed_attempt retried_attempts",
     booleans="auto_apply email_status",
-    text="id customer_id status payment_type payment_method currency payment_run_id",
+    text="id customer_id status payment_type payment_method currency payment_run_id failure_reason",
 )
 _REFUND_SUMMARY = _types(money="refund_amount", dates="refund_date", timestamps="", text="id")
 _CREDIT = _types(
