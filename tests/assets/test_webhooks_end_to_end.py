@@ -1,13 +1,15 @@
 """Sandbox -> receiver -> sensors -> targeted run -> marts: after a nightly load, the tenant
 changes (a day passes, a payment fails on the payment run's last attempt); the sandbox delivers
-every change twice and shuffled to the receiver process; one tick of the sync sensor requests one
-run of only the touched collections, executed as a real run of the nightly job; the warehouse
-then equals a full load of the same tenant into a fresh warehouse, and each failure alerted
-exactly once however often it was delivered."""
+every change twice and shuffled to the receiver process, which is killed before the payment
+fails and restarted a second later (the sandbox retries the refused deliveries); one tick of the
+sync sensor requests one run of only the touched collections, executed as a real run of the
+nightly job; the warehouse then equals a full load of the same tenant into a fresh warehouse,
+and each failure alerted exactly once however often it was delivered."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,14 +97,28 @@ def test_webhooks_turn_into_one_targeted_run_that_converges_to_a_full_load_and_a
         assert first.result.success, first.failure()
 
         sandbox.set_webhooks(
-            {"url": receiver.url, "headers": {HEADER: SECRET}, "duplicates": 1, "reorder": True}
+            {
+                "url": receiver.url,
+                "headers": {HEADER: SECRET},
+                "duplicates": 1,
+                "reorder": True,
+                "retries": 20,
+            }
         )
         advanced = sandbox.advance(1)["webhooks"]
         payment = failed_payment(sandbox.get_tenant())
+        # The receiver dies (SIGKILL) before the payment fails and is back 1 s later: the
+        # sandbox's deliveries in between are refused and retried until it answers.
+        receiver.kill()
+        restart = threading.Timer(1.0, receiver.start)
+        restart.start()
         upserted = sandbox.upsert("payments", payment)["webhooks"]
+        restart.join()
         sent = advanced["envelopes"] + upserted["envelopes"]
         assert advanced["failed"] == upserted["failed"] == 0
         assert upserted["envelopes"] == 2  # the payment and its customer's auto_retrial event
+        refused = [a for a in sandbox.webhooks()["log"] if a["status"] == 408]
+        assert refused and {a["id"] for a in refused} <= {payment["id"], payment["customer_id"]}
 
         store = WebhookStore(db)
         counts = store.counts()
