@@ -17,6 +17,7 @@ BENCH_QUICK=1 uses the same small tenant (8 customers); the figure is dominated 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -169,4 +170,8 @@ def describe(figures: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    print(describe(measure()))
+    # the description for a person (stderr, beside the run's logs), the figures as the last line
+    # of stdout for `make bench` (benchmarks/run.py reads it)
+    figures = measure()
+    print(describe(figures), file=sys.stderr, flush=True)
+    print(json.dumps(figures, default=str))
