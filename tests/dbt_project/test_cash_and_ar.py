@@ -8,17 +8,14 @@ SQL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.dbt_project import cash_tenant
 from tests.dbt_project.raw_loader import load_tenant
-from tests.support.dbt import DbtRun, query, run_dbt
+from tests.support.dbt import BuiltTenant, run_dbt
 from tests.support.oracles import (
     CASH_FIGURES,
     cash_monthly,
@@ -33,27 +30,17 @@ AS_OF = date.fromisoformat(cash_tenant.AS_OF)
 FIGURE_LIST = ", ".join(CASH_FIGURES)
 
 
-@dataclass
-class Built:
-    duckdb_path: Path
-    tenant: dict[str, Any]
-    run: DbtRun
-
-    def rows(self, sql: str) -> list[tuple]:
-        return query(self.duckdb_path, sql)
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltTenant]:
     workdir = tmp_path_factory.mktemp("dbt_cash")
     tenant = cash_tenant.build_cash_tenant()
     load_tenant(tenant, workdir / "ordway.duckdb", workdir / "dlt")
     run = run_dbt("build", workdir / "ordway.duckdb", workdir, AS_OF.isoformat())
-    yield Built(workdir / "ordway.duckdb", tenant, run)
+    yield BuiltTenant(workdir / "ordway.duckdb", tenant, run)
 
 
 def test_dbt_build_passes_and_the_roll_forward_check_warns_about_the_written_off_invoice(
-    built: Built,
+    built: BuiltTenant,
 ) -> None:
     assert built.run.failures() == [], built.run.output[-4000:]
     statuses = built.run.statuses("test.ordway_revenue.assert_")
@@ -65,7 +52,7 @@ def test_dbt_build_passes_and_the_roll_forward_check_warns_about_the_written_off
     assert invoices_off_their_applications(built.tenant) == {cash_tenant.WRITTEN_OFF}
 
 
-def test_e6_cash_by_month_comes_out_as_revenue_rules_states_it(built: Built) -> None:
+def test_e6_cash_by_month_comes_out_as_revenue_rules_states_it(built: BuiltTenant) -> None:
     rows = built.rows(
         f"select month, customer_id, currency, {FIGURE_LIST} from marts.fct_cash_monthly "
         "where customer_id in ('C-CASH', 'C-EUR') order by customer_id, month"
@@ -89,7 +76,7 @@ def test_e6_cash_by_month_comes_out_as_revenue_rules_states_it(built: Built) -> 
 
 
 def test_e6_open_ar_holds_the_debit_memo_and_never_the_draft_or_paid_invoice(
-    built: Built,
+    built: BuiltTenant,
 ) -> None:
     rows = built.rows(
         "select invoice_id, document_type, currency, balance, due_date, days_past_due, "
@@ -116,7 +103,7 @@ def test_e6_open_ar_holds_the_debit_memo_and_never_the_draft_or_paid_invoice(
     ]
 
 
-def test_e6_invoices_roll_forward_from_invoiced_to_their_balances(built: Built) -> None:
+def test_e6_invoices_roll_forward_from_invoiced_to_their_balances(built: BuiltTenant) -> None:
     ((applied, credited, refunded),) = built.rows(
         "select sum(payments_applied), sum(credits_applied), sum(payments_refunded) "
         "from marts.fct_cash_monthly where customer_id = 'C-CASH'"
@@ -131,7 +118,7 @@ def test_e6_invoices_roll_forward_from_invoiced_to_their_balances(built: Built) 
     assert invoiced - applied - credited == open_invoices == D("186.00")
 
 
-def test_every_cash_row_equals_the_decimal_oracle(built: Built) -> None:
+def test_every_cash_row_equals_the_decimal_oracle(built: BuiltTenant) -> None:
     expected = cash_monthly(built.tenant, AS_OF)
     actual = {
         (month, customer, currency): dict(zip(CASH_FIGURES, values, strict=True))
@@ -156,7 +143,7 @@ def test_every_cash_row_equals_the_decimal_oracle(built: Built) -> None:
     assert date(2026, 7, 1) not in gbp  # PMT-G7: after the as-of date
 
 
-def test_cash_received_equals_the_cash_collected_of_fct_payments(built: Built) -> None:
+def test_cash_received_equals_the_cash_collected_of_fct_payments(built: BuiltTenant) -> None:
     assert built.rows(
         "select currency, sum(payments_received) from marts.fct_cash_monthly group by 1 "
         "having sum(payments_received) <> 0 order by 1"
@@ -166,7 +153,7 @@ def test_cash_received_equals_the_cash_collected_of_fct_payments(built: Built) -
     )
 
 
-def test_every_open_invoice_and_debit_memo_equals_the_decimal_oracle(built: Built) -> None:
+def test_every_open_invoice_and_debit_memo_equals_the_decimal_oracle(built: BuiltTenant) -> None:
     actual = set(
         built.rows(
             "select invoice_id, document_type, customer_id, currency, balance, due_date, "
@@ -181,7 +168,7 @@ def test_every_open_invoice_and_debit_memo_equals_the_decimal_oracle(built: Buil
     assert gbp["INV-G2"][4] == D("0.01")
 
 
-def test_the_presentation_tables_hold_the_new_rows_at_cents(built: Built) -> None:
+def test_the_presentation_tables_hold_the_new_rows_at_cents(built: BuiltTenant) -> None:
     assert built.rows(
         "select invoice_id, document_type, balance from marts.bi_ar_aging "
         "where customer_id = 'C-GBP' order by 1"

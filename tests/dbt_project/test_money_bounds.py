@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +21,7 @@ import pytest
 from ordway_sandbox import recognition
 from tests.dbt_project import shaped_tenants
 from tests.dbt_project.raw_loader import load_tenant
-from tests.support.dbt import DbtRun, assert_build_passed, query, run_dbt
+from tests.support.dbt import BuiltTenant, assert_build_passed, run_dbt
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_money_bounds")]
 
@@ -122,27 +120,17 @@ def oracle_billings(tenant: dict[str, Any]) -> dict[tuple[date, str, str], Decim
     return dict(out)
 
 
-@dataclass
-class Built:
-    duckdb_path: Path
-    tenant: dict[str, Any]
-    run: DbtRun
-
-    def rows(self, sql: str) -> list[tuple]:
-        return query(self.duckdb_path, sql)
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltTenant]:
     workdir = tmp_path_factory.mktemp("dbt_money_bounds")
     tenant = shaped_tenants.large_amounts(posted_lines)
     load_tenant(tenant, workdir / "ordway.duckdb", workdir / "dlt")
     run = run_dbt("build", workdir / "ordway.duckdb", workdir, AS_OF.isoformat())
-    yield Built(workdir / "ordway.duckdb", tenant, run)
+    yield BuiltTenant(workdir / "ordway.duckdb", tenant, run)
 
 
 def test_dbt_build_with_15_digit_amounts_builds_every_mart_and_passes_every_test(
-    built: Built,
+    built: BuiltTenant,
 ) -> None:
     assert_build_passed(built.run)
     customers = built.rows("select distinct customer_id from marts.fct_mrr order by 1")
@@ -150,7 +138,9 @@ def test_dbt_build_with_15_digit_amounts_builds_every_mart_and_passes_every_test
     assert built.rows("select count(*) from marts.fct_retention where nrr is not null")[0][0] > 0
 
 
-def test_mrr_and_arr_equal_the_decimal_oracle_for_every_customer_and_month(built: Built) -> None:
+def test_mrr_and_arr_equal_the_decimal_oracle_for_every_customer_and_month(
+    built: BuiltTenant,
+) -> None:
     expected = oracle_mrr(built.tenant)
     actual = {
         (month, customer): (mrr, arr)
@@ -175,7 +165,7 @@ def test_mrr_and_arr_equal_the_decimal_oracle_for_every_customer_and_month(built
 
 
 def test_recognized_revenue_in_document_and_reporting_currency_equals_the_oracle(
-    built: Built,
+    built: BuiltTenant,
 ) -> None:
     expected = oracle_revenue(built.tenant)
     actual = {
@@ -189,7 +179,7 @@ def test_recognized_revenue_in_document_and_reporting_currency_equals_the_oracle
     assert len(expected) > 30
 
 
-def test_deferred_revenue_rolls_forward_exactly_to_the_oracles_balance(built: Built) -> None:
+def test_deferred_revenue_rolls_forward_exactly_to_the_oracles_balance(built: BuiltTenant) -> None:
     billings = oracle_billings(built.tenant)
     revenue = oracle_revenue(built.tenant)
     rows = built.rows(
@@ -215,7 +205,7 @@ def test_deferred_revenue_rolls_forward_exactly_to_the_oracles_balance(built: Bu
     assert balance[("C-MAX", "USD")] == Decimal(shaped_tenants.MAX_USD) - first_half
 
 
-def test_recomputation_equals_the_decimal_engine_on_the_large_schedules(built: Built) -> None:
+def test_recomputation_equals_the_decimal_engine_on_the_large_schedules(built: BuiltTenant) -> None:
     expected = {}
     for schedule in built.tenant["revenue_schedules"]:
         method = (

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,15 @@ def assert_build_passed(run: DbtRun) -> None:
     passed = {name.split(".")[2] for name, status in tests.items() if status == "pass"}
     assert passed >= IDENTITY_TESTS, IDENTITY_TESTS - passed
     assert set(run.statuses("unit_test.").values()) == {"pass"}
+
+
+@dataclass
+class BuiltTenant:
+    """A DuckDB warehouse dbt built from a tenant loaded as raw tables."""
+
+    duckdb_path: Path
+    tenant: dict[str, Any]
+    run: DbtRun
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return query(self.duckdb_path, sql)
