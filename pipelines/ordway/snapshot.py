@@ -30,6 +30,12 @@ class WarehouseSnapshot:
     loaded_versions: Mapping[str, Mapping[str, datetime]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    def sightings(self, collection: str) -> Sightings:
+        """A tally of the ids a run serves for `collection` (see `Sightings`)."""
+        return Sightings(
+            self.known_ids.get(collection, set()), self.tombstoned.get(collection, set())
+        )
+
     def tombstone_rows(
         self, collection: str, seen: set[str], detect_deletes: bool
     ) -> list[dict[str, Any]]:
@@ -48,6 +54,24 @@ class WarehouseSnapshot:
                 for record_id in sorted(missing)
             ]
         return rows
+
+
+class Sightings:
+    """The records a run serves for one collection: how many, and the ids among them that the
+    tombstones depend on (`ids`: those the warehouse holds or has tombstoned; any other id
+    changes neither `seen & tombstoned` nor `known - seen`). Memory then follows the
+    warehouse's ids, not the listing's: a first full load keeps none."""
+
+    def __init__(self, known: set[str], tombstoned: set[str]) -> None:
+        self._known = known
+        self._tombstoned = tombstoned
+        self.ids: set[str] = set()
+        self.count = 0
+
+    def saw(self, record_id: str) -> None:
+        self.count += 1
+        if record_id in self._known or record_id in self._tombstoned:
+            self.ids.add(record_id)
 
 
 def read_warehouse_snapshot(
@@ -124,4 +148,4 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-__all__ = ["WarehouseSnapshot", "query", "read_warehouse_snapshot", "table_row_counts"]
+__all__ = ["Sightings", "WarehouseSnapshot", "query", "read_warehouse_snapshot", "table_row_counts"]

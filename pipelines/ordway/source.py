@@ -125,14 +125,14 @@ def _incremental_resource(
         pages = _available_pages(collection, _listing(client, collection, params, size))
         if pages is None:
             return  # unavailable: nothing yielded, the cursor is not moved
-        seen: set[str] = set()
+        seen = snapshot.sightings(collection.name)
         max_seen: datetime | None = None
         skipped = 0
         yielded = False
         for page in pages:
             rows = [coerce_record(collection, record) for record in page]
             for row in rows:
-                seen.add(str(row[collection.primary_key]))
+                seen.saw(str(row[collection.primary_key]))
                 if max_seen is None or row["updated_date"] > max_seen:
                     max_seen = row["updated_date"]
             if mode == "incremental" and loaded:
@@ -144,11 +144,11 @@ def _incremental_resource(
                 yield rows
         if listing_all:
             # ids the listing did not serve are checked one by one before being marked deleted
-            missing = snapshot.known_ids.get(collection.name, set()) - seen
+            missing = snapshot.known_ids.get(collection.name, set()) - seen.ids
             missing -= snapshot.tombstoned.get(collection.name, set())
             skipped_by_paging = list(_still_served(client, collection, missing))
             for row in skipped_by_paging:
-                seen.add(str(row[collection.primary_key]))
+                seen.saw(str(row[collection.primary_key]))
                 max_seen = max(max_seen, row["updated_date"]) if max_seen else row["updated_date"]
             if skipped_by_paging:
                 yielded = True
@@ -158,11 +158,11 @@ def _incremental_resource(
         if mode == "full" and max_seen is not None:
             previous = updated_date.get_state().get("last_value")
             updated_date.advance(max(max_seen, previous) if previous else max_seen)
-        tombstones = snapshot.tombstone_rows(collection.name, seen, detect_deletes=listing_all)
+        tombstones = snapshot.tombstone_rows(collection.name, seen.ids, listing_all)
         if tombstones:
             yield _mark_tombstones(tombstones)
         logger.info(
-            "%s: %d records read, %d already loaded unchanged", collection.name, len(seen), skipped
+            "%s: %d records read, %d already loaded unchanged", collection.name, seen.count, skipped
         )
 
     return _merged_resource(collection, extract)
@@ -242,7 +242,7 @@ def _per_customer_resource(
                 changed[key] = updated
         recent = state.get("recent_parents", {}) if mode == "incremental" else {}
         to_read = [k for k, u in changed.items() if recent.get(k) != _state_time(u)]
-        seen: set[str] = set()
+        seen = snapshot.sightings(collection.name)
         yielded = False
         for number, parent_id in enumerate(to_read):
             path = f"{parent.path}/{quote(parent_id, safe='')}/{collection.name}"
@@ -268,7 +268,7 @@ def _per_customer_resource(
                 for record in page:
                     record[PARENT_ID_COLUMN] = parent_id
                     row = coerce_record(collection, record)
-                    seen.add(str(row[collection.primary_key]))
+                    seen.saw(str(row[collection.primary_key]))
                     rows.append(row)
                 yielded = True
                 yield rows
@@ -284,7 +284,7 @@ def _per_customer_resource(
                 for key, updated in changed.items()
                 if updated >= cursor - lag
             }
-        tombstones = snapshot.tombstone_rows(collection.name, seen, detect_deletes=listing_all)
+        tombstones = snapshot.tombstone_rows(collection.name, seen.ids, listing_all)
         if tombstones:
             yield _mark_tombstones(tombstones)
         logger.info(
@@ -292,7 +292,7 @@ def _per_customer_resource(
             collection.name,
             len(changed),
             len(to_read),
-            len(seen),
+            seen.count,
         )
 
     return _merged_resource(collection, extract)
