@@ -46,6 +46,8 @@ class OrdwaySettings:
     page_size: int = DEFAULT_PAGE_SIZE
     lookback_hours: float = 2.0
     max_rps: float = 2.0
+    #: Requests in flight at once for one per-customer collection (source.py `_in_order`).
+    per_customer_concurrency: int = 4
     timeout_seconds: float = 30.0
     max_retries: int = 6
     max_pages: int = 20000
@@ -137,6 +139,7 @@ class OrdwaySettings:
             page_size=value("ORDWAY_PAGE_SIZE", env),
             lookback_hours=value("ORDWAY_LOOKBACK_HOURS", env),
             max_rps=value("ORDWAY_MAX_RPS", env),
+            per_customer_concurrency=value("ORDWAY_PER_CUSTOMER_CONCURRENCY", env),
             timeout_seconds=value("ORDWAY_TIMEOUT_SECONDS", env),
             max_retries=value("ORDWAY_MAX_RETRIES", env),
             max_pages=value("ORDWAY_MAX_PAGES", env),

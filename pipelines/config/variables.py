@@ -240,6 +240,14 @@ _VARIABLES = [
         default="2",
     ),
     Variable(
+        "ORDWAY_PER_CUSTOMER_CONCURRENCY",
+        "requests in flight at once for each per-customer collection (customer notes, payment "
+        "methods: one listing per customer); ORDWAY_MAX_RPS still caps the total rate",
+        "source",
+        number(minimum=1, integer=True),
+        default="4",
+    ),
+    Variable(
         "ORDWAY_TIMEOUT_SECONDS",
         "HTTP timeout per request",
         "source",

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import dlt
@@ -65,6 +67,8 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_STATUSES = frozenset({403, 404})
 #: Key of the resource's dlt custom metrics that records an unavailable collection.
 UNAVAILABLE_METRIC = "ordway_unavailable"
+T = TypeVar("T")
+
 #: How often an incremental listing is read again when records moved while it was read.
 MAX_LISTINGS = 3
 
@@ -244,11 +248,15 @@ def _per_customer_resource(
         to_read = [k for k, u in changed.items() if recent.get(k) != _state_time(u)]
         seen = snapshot.sightings(collection.name)
         yielded = False
-        for number, parent_id in enumerate(to_read):
+
+        def read(parent_id: str) -> list[list[dict[str, Any]]]:
             path = f"{parent.path}/{quote(parent_id, safe='')}/{collection.name}"
-            pages = client.iter_pages(collection.name, path, {}, size, report_done=False)
+            return list(client.iter_pages(collection.name, path, {}, size, report_done=False))
+
+        listings = _in_order(read, to_read, settings.per_customer_concurrency)
+        for number, (parent_id, listing) in enumerate(listings):
             try:
-                first = next(pages, None)
+                pages = listing.result()
             except OrdwayAPIError as exc:
                 if exc.page == 1 and exc.status in UNAVAILABLE_STATUSES and number == 0:
                     _skip_unavailable(collection, exc)
@@ -263,7 +271,7 @@ def _per_customer_resource(
                     )
                     continue
                 raise
-            for page in itertools.chain([first] if first else [], pages):
+            for page in pages:
                 rows = []
                 for record in page:
                     record[PARENT_ID_COLUMN] = parent_id
@@ -296,6 +304,29 @@ def _per_customer_resource(
         )
 
     return _merged_resource(collection, extract)
+
+
+def _in_order(
+    read: Callable[[str], T], keys: Sequence[str], workers: int
+) -> Iterator[tuple[str, Future[T]]]:
+    """`read(key)` for every key, `workers` at a time, handed back in the order of `keys` (the
+    consumer calls `result()`, which raises what `read` raised). At most twice `workers` reads
+    run or wait ahead of the consumer; when it stops early, those not started are cancelled.
+    `ORDWAY_MAX_RPS` still caps the rate: the client's limiter is shared by every thread."""
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="ordway-per-customer") as pool:
+        ahead: deque[tuple[str, Future[T]]] = deque()
+        pending = iter(keys)
+        try:
+            for key in itertools.islice(pending, 2 * max(1, workers)):
+                ahead.append((key, pool.submit(read, key)))
+            while ahead:
+                done = ahead.popleft()
+                for key in itertools.islice(pending, 1):
+                    ahead.append((key, pool.submit(read, key)))
+                yield done
+        finally:
+            for _, future in ahead:
+                future.cancel()
 
 
 def _parent_version(collection: Collection, record: Any) -> tuple[str, datetime]:
