@@ -62,13 +62,12 @@ from pipelines.ordway.records import RecordTypeError, coerce_record, parse_ordwa
 from pipelines.ordway.snapshot import WarehouseSnapshot
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: HTTP statuses of a list endpoint's first page that mean "not in this account's plan".
 UNAVAILABLE_STATUSES = frozenset({403, 404})
 #: Key of the resource's dlt custom metrics that records an unavailable collection.
 UNAVAILABLE_METRIC = "ordway_unavailable"
-T = TypeVar("T")
-
 #: How often an incremental listing is read again when records moved while it was read.
 MAX_LISTINGS = 3
 
@@ -311,22 +310,23 @@ def _in_order(
 ) -> Iterator[tuple[str, Future[T]]]:
     """`read(key)` for every key, `workers` at a time, handed back in the order of `keys` (the
     consumer calls `result()`, which raises what `read` raised). At most twice `workers` reads
-    run or wait ahead of the consumer; when it stops early, those not started are cancelled.
-    `ORDWAY_MAX_RPS` still caps the rate: the client's limiter is shared by every thread."""
-    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="ordway-per-customer") as pool:
-        ahead: deque[tuple[str, Future[T]]] = deque()
-        pending = iter(keys)
-        try:
-            for key in itertools.islice(pending, 2 * max(1, workers)):
+    run or wait ahead of the consumer. When it stops early (a failure, a skipped collection),
+    the reads not started are cancelled and those running are not waited for: the run fails at
+    once, not after their retries. `ORDWAY_MAX_RPS` still caps the rate: the client's limiter
+    is shared by every thread."""
+    pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="ordway-per-customer")
+    ahead: deque[tuple[str, Future[T]]] = deque()
+    pending = iter(keys)
+    try:
+        for key in itertools.islice(pending, 2 * max(1, workers)):
+            ahead.append((key, pool.submit(read, key)))
+        while ahead:
+            done = ahead.popleft()
+            for key in itertools.islice(pending, 1):
                 ahead.append((key, pool.submit(read, key)))
-            while ahead:
-                done = ahead.popleft()
-                for key in itertools.islice(pending, 1):
-                    ahead.append((key, pool.submit(read, key)))
-                yield done
-        finally:
-            for _, future in ahead:
-                future.cancel()
+            yield done
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _parent_version(collection: Collection, record: Any) -> tuple[str, datetime]:
