@@ -858,7 +858,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}, "
         f"{m['platform']}  ",
         f"Load average at start / end: {report['load_start']} / {report['load_end']} "
-        "(other engineers' jobs share the machine)  ",
+        "(a shared machine moves absolute times: compare ratios within a run)  ",
         f"Tenants: seed {report['config']['seed']}, as of {report['config']['as_of']} "
         f"(36 months of history); full load and ceiling on the tenant as of "
         f"M = {report['config']['mid_month']}; nightlies: M -> M+1 (mid-month) and, after one "

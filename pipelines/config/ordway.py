@@ -48,6 +48,8 @@ class OrdwaySettings:
     max_rps: float = 2.0
     #: Requests in flight at once for one per-customer collection (source.py `_in_order`).
     per_customer_concurrency: int = 4
+    #: glibc malloc arenas of the extracting process (pipeline.py `limit_malloc_arenas`).
+    malloc_arena_max: int = 2
     timeout_seconds: float = 30.0
     max_retries: int = 6
     max_pages: int = 20000
@@ -140,6 +142,7 @@ class OrdwaySettings:
             lookback_hours=value("ORDWAY_LOOKBACK_HOURS", env),
             max_rps=value("ORDWAY_MAX_RPS", env),
             per_customer_concurrency=value("ORDWAY_PER_CUSTOMER_CONCURRENCY", env),
+            malloc_arena_max=value("MALLOC_ARENA_MAX", env),
             timeout_seconds=value("ORDWAY_TIMEOUT_SECONDS", env),
             max_retries=value("ORDWAY_MAX_RETRIES", env),
             max_pages=value("ORDWAY_MAX_PAGES", env),

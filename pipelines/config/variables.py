@@ -327,6 +327,16 @@ _VARIABLES = [
         empty_is_a_value=True,
     ),
     Variable("DUCKDB_THREADS", "DuckDB threads while dlt loads", "source", text),
+    # glibc reads it when a process starts; the source also applies it (mallopt) when a run
+    # starts, so a Dagster run worker or a CLI started without it gets it too.
+    Variable(
+        "MALLOC_ARENA_MAX",
+        "glibc malloc arenas of the process that extracts (applied when a run starts); 0 = "
+        "glibc's default, 8 per core",
+        "source",
+        number(minimum=0, integer=True),
+        default="2",
+    ),
     Variable(
         "WAREHOUSE_LOCK_TIMEOUT_SECONDS",
         "how long a second writer waits for the warehouse before failing",
