@@ -74,7 +74,7 @@ def limit_malloc_arenas(arenas: int) -> None:
     """Caps glibc's malloc arenas of this process at `arenas` (`MALLOC_ARENA_MAX`; 0 leaves
     glibc's default). glibc gives threads arenas of their own, up to 8 per core, and the
     extract's threads (dlt's pool, the per-customer reads) leave freed memory spread over them:
-    a full load of 10,000 customers peaked at 835 MB with the default and at 704 MB with 2
+    a full load of 10,000 customers peaked at 835 MB with the default and at 716-723 MB with 2
     (benchmarks/README.md). Arenas made before stay. A C library without mallopt is left as
     it is."""
     if arenas <= 0:
